@@ -1,0 +1,271 @@
+package io.remora.core;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.channel.EventLoopGroup;
+import io.remora.core.admin.AdminRoutes;
+import io.remora.core.admin.AdminServer;
+import io.remora.core.admin.CoreAdminEndpoints;
+import io.remora.core.cluster.HostRegistry;
+import io.remora.core.config.ConfigCompiler;
+import io.remora.core.config.ConfigException;
+import io.remora.core.config.ConfigLoader;
+import io.remora.core.config.ConfigManager;
+import io.remora.core.config.ConfigSnapshot;
+import io.remora.core.config.SidecarConfig;
+import io.remora.core.filter.StreamFilterFactory;
+import io.remora.core.log.LogFiles;
+import io.remora.core.log.LogManager;
+import io.remora.core.protocol.ProtocolRegistry;
+import io.remora.core.proxy.ListenerManager;
+import io.remora.core.transport.Transport;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running sidecar: loads plugins, compiles config, opens the admin port and the listeners. {@link #main} is the
+ * command line; tests start one in-process with {@link #start(SidecarConfig, Options)}.
+ */
+public final class Sidecar implements SidecarContext, AutoCloseable {
+
+    private static final Logger startup = LoggerFactory.getLogger("io.remora.startup");
+
+    /** Process-level settings that are not part of the config snapshot. */
+    public record Options(Path logDir, boolean console, String sourceName) {
+        public static Options defaults() {
+            return new Options(null, true, "api");
+        }
+    }
+
+    private final LogManager logs;
+    private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final AdminServer admin = new AdminServer();
+    private final EventLoopGroup workers;
+    private final ConfigManager config;
+    private final ListenerManager listeners;
+    private final List<SidecarExtension> extensions = new ArrayList<>();
+    private final long startNanos;
+    private volatile boolean closed;
+
+    private Sidecar(LogManager logs, int workerThreads, ProtocolRegistry protocols,
+                    Map<String, StreamFilterFactory> filters, long startNanos) {
+        this.logs = logs;
+        this.startNanos = startNanos;
+        this.workers = Transport.get().newGroup(workerThreads, "remora-worker");
+        this.listeners = new ListenerManager(workers);
+        this.config = new ConfigManager(new ConfigCompiler(protocols, filters, new HostRegistry(), this));
+        this.config.addApplier(listeners);
+    }
+
+    /**
+     * Starts a sidecar with {@code cfg}. Invalid config throws {@link ConfigException} before anything is bound.
+     */
+    public static Sidecar start(SidecarConfig cfg, Options options) throws Exception {
+        long t0 = System.nanoTime();
+        Path logDir = options.logDir() != null ? options.logDir()
+                : Path.of(cfg.log() != null && cfg.log().dir() != null ? cfg.log().dir() : "logs");
+        LogManager logs = LogManager.configure(logDir, cfg.log() == null ? null : cfg.log().level(), options.console());
+        Transport t = Transport.get();
+        if (t.isEpoll()) {
+            startup.info("transport: epoll (native)");
+        } else {
+            startup.info("transport: nio{}", t.epollUnavailableCause() == null ? ""
+                    : " (epoll unavailable: " + t.epollUnavailableCause() + ")");
+        }
+        ProtocolRegistry protocols = ProtocolRegistry.load();
+        Map<String, StreamFilterFactory> filters = new LinkedHashMap<>();
+        for (StreamFilterFactory f : ServiceLoader.load(StreamFilterFactory.class)) {
+            filters.put(f.type(), f);
+        }
+        startup.info("protocols: {}; filters: {}", protocols.names(), filters.keySet());
+        int workers = cfg.workerThreads() == null || cfg.workerThreads() <= 0
+                ? Runtime.getRuntime().availableProcessors() : cfg.workerThreads();
+        Sidecar s = new Sidecar(logs, workers, protocols, filters, t0);
+        try {
+            s.boot(cfg, options.sourceName());
+        } catch (Exception e) {
+            s.close();
+            throw e;
+        }
+        return s;
+    }
+
+    private void boot(SidecarConfig cfg, String sourceName) throws Exception {
+        config.validate(cfg);
+        if (cfg.log() != null && cfg.log().levels() != null) {
+            for (Map.Entry<String, String> e : cfg.log().levels().entrySet()) {
+                logs.fileLogger(e.getKey(), e.getValue());
+            }
+        }
+        new CoreAdminEndpoints(logs, config, listeners, metrics, this::ready).registerOn(admin);
+        for (SidecarExtension ext : ServiceLoader.load(SidecarExtension.class)) {
+            ext.start(this);
+            extensions.add(ext);
+            startup.info("extension {} started", ext.name());
+        }
+        ConfigSnapshot snap = config.apply(cfg, sourceName);
+        InetSocketAddress a = admin.start(snap.adminAddress());
+        startup.info("admin API on http://{}:{}", a.getAddress().getHostAddress(), a.getPort());
+        startup.info("remora ready in {} ms (pid {}, {} worker thread(s), log dir {})",
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), ProcessHandle.current().pid(),
+                snap.workerThreads(), logs.dir());
+    }
+
+    /** Ready once every listener of the first config is serving. */
+    public boolean ready() {
+        return !closed && listeners.serving();
+    }
+
+    @Override
+    public ConfigManager config() {
+        return config;
+    }
+
+    @Override
+    public AdminRoutes admin() {
+        return admin;
+    }
+
+    @Override
+    public MeterRegistry metrics() {
+        return metrics;
+    }
+
+    @Override
+    public LogFiles logs() {
+        return logs;
+    }
+
+    public LogManager logManager() {
+        return logs;
+    }
+
+    public ListenerManager listeners() {
+        return listeners;
+    }
+
+    @Override
+    public String localApp() {
+        ConfigSnapshot s = config.current();
+        return s == null || s.source().node() == null ? null : s.source().node().app();
+    }
+
+    /** The address listener {@code name} is bound to (tests use port 0). */
+    public InetSocketAddress listenerAddress(String name) {
+        return listeners.boundAddress(name);
+    }
+
+    public InetSocketAddress adminAddress() {
+        return admin.address();
+    }
+
+    /** Stops accepting, closes connections, stops plugins and threads. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (SidecarExtension e : extensions) {
+            try {
+                e.stop();
+            } catch (RuntimeException ex) {
+                LoggerFactory.getLogger(Sidecar.class).warn("extension {} failed to stop", e.name(), ex);
+            }
+        }
+        listeners.closeListeners();
+        listeners.closeConnections();
+        admin.stop();
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        metrics.close();
+    }
+
+    // ---------------------------------------------------------------- command line
+
+    public static void main(String[] args) {
+        Path configFile = null;
+        Path logDir = null;
+        boolean validateOnly = false;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "-c", "--config" -> configFile = Path.of(need(args, ++i, "--config"));
+                case "--log-dir" -> logDir = Path.of(need(args, ++i, "--log-dir"));
+                case "--validate" -> validateOnly = true;
+                case "-h", "--help" -> {
+                    System.out.println(USAGE);
+                    return;
+                }
+                default -> {
+                    System.err.println("remora: unknown argument " + args[i] + "\n" + USAGE);
+                    System.exit(64);
+                }
+            }
+        }
+        if (configFile == null) {
+            System.err.println("remora: --config <file> is required\n" + USAGE);
+            System.exit(64);
+        }
+        SidecarConfig cfg;
+        try {
+            cfg = ConfigLoader.load(configFile);
+        } catch (ConfigException e) {
+            System.err.println("remora: invalid config " + configFile + ": " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        Sidecar sidecar;
+        try {
+            if (validateOnly) {
+                validate(cfg);
+                System.out.println("remora: config " + configFile + " is valid");
+                return;
+            }
+            sidecar = start(cfg, new Options(logDir, true, configFile.toString()));
+        } catch (ConfigException e) {
+            System.err.println("remora: invalid config " + configFile + ": " + e.getMessage());
+            System.exit(2);
+            return;
+        } catch (Exception e) {
+            System.err.println("remora: cannot start: " + e.getMessage());
+            e.printStackTrace();
+            System.exit(1);
+            return;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            startup.info("shutting down");
+            sidecar.close();
+            sidecar.logManager().stop();
+        }, "remora-shutdown"));
+    }
+
+    private static void validate(SidecarConfig cfg) throws ConfigException {
+        Map<String, StreamFilterFactory> filters = new LinkedHashMap<>();
+        for (StreamFilterFactory f : ServiceLoader.load(StreamFilterFactory.class)) {
+            filters.put(f.type(), f);
+        }
+        new ConfigCompiler(ProtocolRegistry.load(), filters, new HostRegistry(), null).compile(cfg, 1, "validation");
+    }
+
+    private static String need(String[] args, int i, String flag) {
+        if (i >= args.length) {
+            System.err.println("remora: " + flag + " needs a value\n" + USAGE);
+            System.exit(64);
+        }
+        return args[i];
+    }
+
+    private static final String USAGE = """
+            usage: remora --config <file.json> [--log-dir <dir>] [--validate]
+              --config    the sidecar config (JSON; see README "Configuration")
+              --log-dir   directory for default.log and the other log files (overrides log.dir)
+              --validate  check the config and exit (0 = valid, 2 = invalid)""";
+}

@@ -1,0 +1,25 @@
+package io.remora.core;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.remora.core.admin.AdminRoutes;
+import io.remora.core.config.ConfigManager;
+import io.remora.core.log.LogFiles;
+
+/** What the running sidecar offers its plugins (filters, xDS client, upgrade). */
+public interface SidecarContext {
+
+    /** The current config snapshot, and the way to publish a new one. */
+    ConfigManager config();
+
+    /** Register admin endpoints (served on the admin port, off the request event loops). */
+    AdminRoutes admin();
+
+    /** The metrics registry (Prometheus-backed). */
+    MeterRegistry metrics();
+
+    /** The per-area log files under the log directory (default.log, flow-control.log, ...). */
+    LogFiles logs();
+
+    /** The local app this sidecar serves (config {@code node.app}), or null. */
+    String localApp();
+}

@@ -1,0 +1,152 @@
+package io.remora.core.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.remora.core.cluster.Cluster;
+import io.remora.core.cluster.Host;
+import io.remora.core.config.ConfigLoader;
+import io.remora.core.config.ConfigSnapshot;
+import io.remora.core.config.ConfigManager;
+import io.remora.core.log.LogManager;
+import io.remora.core.proxy.ListenerManager;
+import io.remora.core.proxy.ListenerSlot;
+import io.remora.core.transport.Transport;
+import java.lang.management.ManagementFactory;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+
+/** The core's admin endpoints: log levels, config dump, states, readiness, liveness, metrics. */
+public final class CoreAdminEndpoints {
+
+    /** Field names whose values config_dump never shows. */
+    static final Set<String> SECRET_WORDS = Set.of("secret", "password", "passwd", "token", "private_key",
+            "credential", "api_key", "apikey");
+
+    private final ObjectMapper json = ConfigLoader.newMapper();
+    private final LogManager logs;
+    private final ConfigManager config;
+    private final ListenerManager listeners;
+    private final PrometheusMeterRegistry metrics;
+    private final BooleanSupplier ready;
+    private final long startMillis = System.currentTimeMillis();
+
+    public CoreAdminEndpoints(LogManager logs, ConfigManager config, ListenerManager listeners,
+                              PrometheusMeterRegistry metrics, BooleanSupplier ready) {
+        this.logs = logs;
+        this.config = config;
+        this.listeners = listeners;
+        this.metrics = metrics;
+        this.ready = ready;
+    }
+
+    public void registerOn(AdminRoutes routes) {
+        routes.register("GET", "/api/v1/get_loglevel", r -> AdminResponse.json(json.writeValueAsString(logs.levels())));
+        routes.register("POST", "/api/v1/update_loglevel", this::updateLogLevel);
+        routes.register("PUT", "/api/v1/update_loglevel", this::updateLogLevel);
+        routes.register("GET", "/api/v1/config_dump", r -> AdminResponse.json(configDump()));
+        routes.register("GET", "/api/v1/states", r -> AdminResponse.json(states()));
+        AdminHandler readiness = r -> ready.getAsBoolean()
+                ? AdminResponse.text("ready\n")
+                : AdminResponse.error(503, "not ready");
+        routes.register("GET", "/ready", readiness);
+        routes.register("GET", "/api/v1/ready", readiness);
+        routes.register("GET", "/healthz", r -> AdminResponse.text("ok\n"));
+        routes.register("GET", "/metrics", r -> new AdminResponse(200,
+                "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
+    }
+
+    private AdminResponse updateLogLevel(AdminRequest r) throws Exception {
+        JsonNode body;
+        try {
+            body = json.readTree(r.body());
+        } catch (Exception e) {
+            return AdminResponse.error(400, "body must be JSON like {\"log_level\":\"INFO\",\"log_path\":\"<path>\"}");
+        }
+        if (body == null || !body.isObject() || !body.hasNonNull("log_level")) {
+            return AdminResponse.error(400, "missing \"log_level\" (one of FATAL, ERROR, WARN, INFO, DEBUG, TRACE)");
+        }
+        String path = body.hasNonNull("log_path") ? body.get("log_path").asText() : "";
+        logs.update(path, body.get("log_level").asText());
+        return AdminResponse.text("update logger success");
+    }
+
+    private String configDump() throws Exception {
+        ConfigSnapshot s = config.current();
+        ObjectNode root = json.createObjectNode();
+        if (s == null) {
+            root.put("version", 0);
+            return json.writeValueAsString(root);
+        }
+        root.put("version", s.version());
+        root.put("applied_at", s.appliedAt().toString());
+        root.put("source", s.sourceName());
+        JsonNode cfg = json.valueToTree(s.source());
+        redact(cfg);
+        root.set("config", cfg);
+        return json.writeValueAsString(root);
+    }
+
+    static void redact(JsonNode node) {
+        if (node instanceof ObjectNode o) {
+            Iterator<Map.Entry<String, JsonNode>> it = o.fields();
+            while (it.hasNext()) {
+                Map.Entry<String, JsonNode> e = it.next();
+                String k = e.getKey().toLowerCase(Locale.ROOT);
+                if (SECRET_WORDS.stream().anyMatch(k::contains) && e.getValue().isValueNode()) {
+                    e.setValue(TextNode.valueOf("[redacted]"));
+                } else {
+                    redact(e.getValue());
+                }
+            }
+        } else if (node instanceof ArrayNode a) {
+            a.forEach(CoreAdminEndpoints::redact);
+        }
+    }
+
+    private String states() throws Exception {
+        ObjectNode root = json.createObjectNode();
+        root.put("state", ready.getAsBoolean() ? "ready" : "not_ready");
+        root.put("pid", ProcessHandle.current().pid());
+        root.put("uptime_seconds", (System.currentTimeMillis() - startMillis) / 1000);
+        root.put("transport", Transport.get().name());
+        root.put("java", Runtime.version().toString());
+        ConfigSnapshot s = config.current();
+        root.put("config_version", s == null ? 0 : s.version());
+        var mem = ManagementFactory.getMemoryMXBean();
+        root.put("heap_used_bytes", mem.getHeapMemoryUsage().getUsed());
+        ArrayNode ls = root.putArray("listeners");
+        for (ListenerSlot slot : listeners.slots()) {
+            ObjectNode l = ls.addObject();
+            l.put("name", slot.name());
+            l.put("address", String.valueOf(slot.serverChannel() == null ? null : slot.serverChannel().localAddress()));
+            l.put("protocol", slot.spec().protocol());
+            l.put("direction", slot.spec().direction().name().toLowerCase(Locale.ROOT));
+            l.put("connections", slot.connections().size());
+        }
+        ArrayNode cs = root.putArray("clusters");
+        if (s != null) {
+            long now = System.nanoTime();
+            for (Cluster c : s.clusters().values()) {
+                ObjectNode co = cs.addObject();
+                co.put("name", c.name());
+                co.put("lb_policy", c.lbPolicy());
+                ArrayNode hs = co.putArray("hosts");
+                for (Host h : c.hosts()) {
+                    ObjectNode ho = hs.addObject();
+                    ho.put("address", h.address());
+                    ho.put("weight", h.weight());
+                    ho.put("available", h.available(now));
+                    ho.set("labels", json.valueToTree(h.labels()));
+                }
+            }
+        }
+        return json.writeValueAsString(root);
+    }
+}

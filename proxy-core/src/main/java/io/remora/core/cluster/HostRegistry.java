@@ -1,0 +1,27 @@
+package io.remora.core.cluster;
+
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Keeps {@link Host} identity across config snapshots: the same cluster and address give the same object, so health
+ * state survives a config change. Used only by the config compiler (off the event loops).
+ */
+public final class HostRegistry {
+
+    private final Map<String, Host> hosts = new ConcurrentHashMap<>();
+
+    public Host host(String cluster, String address, InetSocketAddress socketAddress, int weight,
+                     Map<String, String> labels) {
+        Host h = hosts.computeIfAbsent(cluster + "|" + address,
+                k -> new Host(cluster, address, socketAddress, weight, labels));
+        h.update(weight, labels);
+        return h;
+    }
+
+    /** Forgets hosts no longer in any cluster of the given live set. */
+    public void retainOnly(java.util.Set<Host> live) {
+        hosts.values().removeIf(h -> !live.contains(h));
+    }
+}

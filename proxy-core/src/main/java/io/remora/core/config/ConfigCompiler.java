@@ -1,0 +1,354 @@
+package io.remora.core.config;
+
+import com.fasterxml.jackson.databind.node.NullNode;
+import io.remora.core.SidecarContext;
+import io.remora.core.cluster.Cluster;
+import io.remora.core.cluster.Host;
+import io.remora.core.cluster.HostRegistry;
+import io.remora.core.filter.Direction;
+import io.remora.core.filter.FilterContext;
+import io.remora.core.filter.StreamFilter;
+import io.remora.core.filter.StreamFilterFactory;
+import io.remora.core.protocol.Protocol;
+import io.remora.core.protocol.ProtocolOptions;
+import io.remora.core.protocol.ProtocolRegistry;
+import io.remora.core.protocol.RpcCodec;
+import io.remora.core.router.Route;
+import io.remora.core.router.RouteTable;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Validates a {@link SidecarConfig} and compiles it into a {@link ConfigSnapshot}. Every problem is reported as a
+ * {@link ConfigException} naming the field path and the bad value; nothing is half-applied.
+ */
+public final class ConfigCompiler {
+
+    public static final int DEFAULT_ADMIN_PORT = 34901;
+    public static final long DEFAULT_CONNECT_TIMEOUT_MS = 1000;
+    public static final int DEFAULT_MAX_PENDING = 10_000;
+    public static final long DEFAULT_HEARTBEAT_MS = 15_000;
+    public static final long DEFAULT_IDLE_TIMEOUT_MS = 90_000;
+    static final int MAX_FRAME_LIMIT = 1 << 30;
+    static final Set<String> LB_POLICIES = Set.of("round_robin", "random", "weighted");
+
+    private final ProtocolRegistry protocols;
+    private final Map<String, StreamFilterFactory> filterFactories;
+    private final HostRegistry hostRegistry;
+    private final SidecarContext sidecar;
+
+    public ConfigCompiler(ProtocolRegistry protocols, Map<String, StreamFilterFactory> filterFactories,
+                          HostRegistry hostRegistry, SidecarContext sidecar) {
+        this.protocols = protocols;
+        this.filterFactories = filterFactories;
+        this.hostRegistry = hostRegistry;
+        this.sidecar = sidecar;
+    }
+
+    public ConfigSnapshot compile(SidecarConfig c, long version, String sourceName) throws ConfigException {
+        int workers = c.workerThreads() == null || c.workerThreads() == 0
+                ? Runtime.getRuntime().availableProcessors() : c.workerThreads();
+        if (workers < 0 || workers > 256) {
+            throw new ConfigException("worker_threads", "must be between 0 (one per core) and 256, was " + workers);
+        }
+        InetSocketAddress admin = compileAdmin(c.admin());
+        if (c.log() != null && c.log().level() != null) {
+            requireLevel(c.log().level(), "log.level");
+        }
+
+        Map<String, Cluster> clusters = new LinkedHashMap<>();
+        List<SidecarConfig.Cluster> cl = c.clusters() == null ? List.of() : c.clusters();
+        for (int i = 0; i < cl.size(); i++) {
+            String p = "clusters[" + i + "]";
+            Cluster cluster = compileCluster(cl.get(i), p);
+            if (clusters.put(cluster.name(), cluster) != null) {
+                throw new ConfigException(p + ".name", "duplicate cluster name \"" + cluster.name() + "\"");
+            }
+        }
+
+        Map<String, RouteTable> routeTables = new HashMap<>();
+        List<SidecarConfig.RouteConfig> rcs = c.routeConfigs() == null ? List.of() : c.routeConfigs();
+        for (int i = 0; i < rcs.size(); i++) {
+            String p = "route_configs[" + i + "]";
+            SidecarConfig.RouteConfig rc = rcs.get(i);
+            if (rc == null || rc.name() == null || rc.name().isBlank()) {
+                throw new ConfigException(p + ".name", "is required");
+            }
+            RouteTable t = RouteTable.compile(rc.name(), rc.routes(), p + ".routes");
+            checkClusters(t, clusters, p + ".routes");
+            if (routeTables.put(rc.name(), t) != null) {
+                throw new ConfigException(p + ".name", "duplicate route config name \"" + rc.name() + "\"");
+            }
+        }
+
+        Map<String, ListenerSpec> listeners = new LinkedHashMap<>();
+        List<SidecarConfig.Listener> ls = c.listeners() == null ? List.of() : c.listeners();
+        Map<InetSocketAddress, String> addresses = new HashMap<>();
+        List<ListenerDraft> drafts = new ArrayList<>();
+        for (int i = 0; i < ls.size(); i++) {
+            String p = "listeners[" + i + "]";
+            ListenerDraft d = compileListener(ls.get(i), p, routeTables, clusters);
+            if (listeners.containsKey(d.name) || drafts.stream().anyMatch(x -> x.name.equals(d.name))) {
+                throw new ConfigException(p + ".name", "duplicate listener name \"" + d.name + "\"");
+            }
+            if (d.address.getPort() != 0) {
+                String other = addresses.putIfAbsent(d.address, d.name);
+                if (other != null) {
+                    throw new ConfigException(p + ".address", "\"" + ls.get(i).address()
+                            + "\" is already used by listener \"" + other + "\"");
+                }
+            }
+            drafts.add(d);
+        }
+        if (addresses.containsKey(admin) && admin.getPort() != 0) {
+            throw new ConfigException("admin.port", admin.getPort() + " is also a listener's port");
+        }
+
+        // The snapshot and its listener specs point at each other; build the map, then fill it.
+        Map<String, ListenerSpec> specs = new LinkedHashMap<>();
+        ConfigSnapshot snapshot = new ConfigSnapshot(c, version, Instant.now(), sourceName,
+                Collections.unmodifiableMap(specs), Collections.unmodifiableMap(clusters), admin, workers);
+        for (ListenerDraft d : drafts) {
+            specs.put(d.name, new ListenerSpec(d.name, d.address, d.protocol, d.codecs, d.direction, d.filters,
+                    d.routes, d.maxFrameBytes, d.idleTimeoutMillis, snapshot));
+        }
+        Set<Host> live = new HashSet<>();
+        clusters.values().forEach(x -> live.addAll(List.of(x.hosts())));
+        hostRegistry.retainOnly(live);
+        return snapshot;
+    }
+
+    private record ListenerDraft(String name, InetSocketAddress address, String protocol, List<RpcCodec> codecs,
+                                 Direction direction, StreamFilter[] filters, RouteTable routes, int maxFrameBytes,
+                                 long idleTimeoutMillis) {
+    }
+
+    private ListenerDraft compileListener(SidecarConfig.Listener l, String p, Map<String, RouteTable> routeTables,
+                                          Map<String, Cluster> clusters) throws ConfigException {
+        if (l == null) {
+            throw new ConfigException(p, "must be an object");
+        }
+        String name = requireName(l.name(), p + ".name");
+        InetSocketAddress address = parseAddress(l.address(), p + ".address");
+        if (l.protocol() == null) {
+            throw new ConfigException(p + ".protocol", "is required (one of " + protocolChoices() + ")");
+        }
+        int maxFrame = l.maxFrameBytes() == null ? ProtocolOptions.DEFAULT_MAX_FRAME_BYTES : l.maxFrameBytes();
+        if (maxFrame <= 0 || maxFrame > MAX_FRAME_LIMIT) {
+            throw new ConfigException(p + ".max_frame_bytes", "must be between 1 and " + MAX_FRAME_LIMIT + ", was "
+                    + maxFrame);
+        }
+        ProtocolOptions options = new ProtocolOptions(maxFrame, l.options() == null ? Map.of() : l.options());
+        List<RpcCodec> codecs = new ArrayList<>();
+        if (l.protocol().equals("auto")) {
+            for (Protocol proto : protocols.all()) {
+                codecs.add(proto.codec(options));
+            }
+            if (codecs.isEmpty()) {
+                throw new ConfigException(p + ".protocol", "\"auto\" needs at least one protocol plugin");
+            }
+        } else {
+            Protocol proto = protocols.get(l.protocol());
+            if (proto == null) {
+                throw new ConfigException(p + ".protocol", "unknown protocol \"" + l.protocol() + "\" (one of "
+                        + protocolChoices() + ")");
+            }
+            codecs.add(proto.codec(options));
+        }
+        Direction direction;
+        String dir = l.direction() == null ? "outbound" : l.direction();
+        switch (dir) {
+            case "outbound" -> direction = Direction.OUTBOUND;
+            case "inbound" -> direction = Direction.INBOUND;
+            default -> throw new ConfigException(p + ".direction", "must be \"outbound\" or \"inbound\", was \""
+                    + dir + "\"");
+        }
+        RouteTable routes;
+        if ((l.routeConfig() == null) == (l.routes() == null)) {
+            throw new ConfigException(p, "needs exactly one of \"route_config\" and \"routes\"");
+        }
+        if (l.routeConfig() != null) {
+            routes = routeTables.get(l.routeConfig());
+            if (routes == null) {
+                throw new ConfigException(p + ".route_config", "unknown route config \"" + l.routeConfig() + "\"");
+            }
+        } else {
+            routes = RouteTable.compile(name, l.routes(), p + ".routes");
+            checkClusters(routes, clusters, p + ".routes");
+        }
+        long idle = l.idleTimeoutMs() == null ? DEFAULT_IDLE_TIMEOUT_MS : l.idleTimeoutMs();
+        if (idle < 0) {
+            throw new ConfigException(p + ".idle_timeout_ms", "must be >= 0 (0 = never), was " + idle);
+        }
+        List<StreamFilter> filters = new ArrayList<>();
+        if (l.filters() != null) {
+            for (int f = 0; f < l.filters().size(); f++) {
+                String fp = p + ".filters[" + f + "]";
+                SidecarConfig.Filter fc = l.filters().get(f);
+                if (fc == null || fc.type() == null) {
+                    throw new ConfigException(fp + ".type", "is required (one of " + filterFactories.keySet() + ")");
+                }
+                StreamFilterFactory factory = filterFactories.get(fc.type());
+                if (factory == null) {
+                    throw new ConfigException(fp + ".type", "unknown filter type \"" + fc.type() + "\" (one of "
+                            + filterFactories.keySet() + ")");
+                }
+                try {
+                    filters.add(factory.create(fc.config() == null ? NullNode.getInstance() : fc.config(),
+                            new FilterContext(name, direction, l.protocol(), sidecar)));
+                } catch (ConfigException e) {
+                    throw e.under(fp + ".config");
+                }
+            }
+        }
+        return new ListenerDraft(name, address, l.protocol(), List.copyOf(codecs), direction,
+                filters.toArray(new StreamFilter[0]), routes, maxFrame, idle);
+    }
+
+    private Cluster compileCluster(SidecarConfig.Cluster c, String p) throws ConfigException {
+        if (c == null) {
+            throw new ConfigException(p, "must be an object");
+        }
+        String name = requireName(c.name(), p + ".name");
+        Protocol protocol = null;
+        if (c.protocol() != null) {
+            protocol = protocols.get(c.protocol());
+            if (protocol == null) {
+                throw new ConfigException(p + ".protocol", "unknown protocol \"" + c.protocol() + "\" (one of "
+                        + protocols.names() + ")");
+            }
+        }
+        String lb = c.lbPolicy() == null ? "round_robin" : c.lbPolicy();
+        if (!LB_POLICIES.contains(lb)) {
+            throw new ConfigException(p + ".lb_policy", "unknown policy \"" + lb + "\" (one of " + LB_POLICIES + ")");
+        }
+        long connectTimeout = c.connectTimeoutMs() == null ? DEFAULT_CONNECT_TIMEOUT_MS : c.connectTimeoutMs();
+        if (connectTimeout <= 0 || connectTimeout > 600_000) {
+            throw new ConfigException(p + ".connect_timeout_ms", "must be between 1 and 600000, was " + connectTimeout);
+        }
+        int maxPending = c.maxPendingRequests() == null ? DEFAULT_MAX_PENDING : c.maxPendingRequests();
+        if (maxPending <= 0) {
+            throw new ConfigException(p + ".max_pending_requests", "must be > 0, was " + maxPending);
+        }
+        long heartbeat = c.heartbeatIntervalMs() == null ? DEFAULT_HEARTBEAT_MS : c.heartbeatIntervalMs();
+        if (heartbeat < 0) {
+            throw new ConfigException(p + ".heartbeat_interval_ms", "must be >= 0 (0 = never), was " + heartbeat);
+        }
+        int maxFrame = c.maxFrameBytes() == null ? ProtocolOptions.DEFAULT_MAX_FRAME_BYTES : c.maxFrameBytes();
+        if (maxFrame <= 0 || maxFrame > MAX_FRAME_LIMIT) {
+            throw new ConfigException(p + ".max_frame_bytes", "must be between 1 and " + MAX_FRAME_LIMIT + ", was "
+                    + maxFrame);
+        }
+        if (c.hosts() == null) {
+            throw new ConfigException(p + ".hosts", "is required (a list, may be empty)");
+        }
+        List<Host> hosts = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (int h = 0; h < c.hosts().size(); h++) {
+            String hp = p + ".hosts[" + h + "]";
+            SidecarConfig.Host hc = c.hosts().get(h);
+            if (hc == null) {
+                throw new ConfigException(hp, "must be an object");
+            }
+            InetSocketAddress addr = parseAddress(hc.address(), hp + ".address");
+            if (addr.getPort() == 0) {
+                throw new ConfigException(hp + ".address", "port must be 1-65535, was \"" + hc.address() + "\"");
+            }
+            if (!seen.add(hc.address())) {
+                throw new ConfigException(hp + ".address", "duplicate host \"" + hc.address() + "\"");
+            }
+            int weight = hc.weight() == null ? 1 : hc.weight();
+            if (weight < 0 || weight > 1_000_000) {
+                throw new ConfigException(hp + ".weight", "must be between 0 and 1000000, was " + weight);
+            }
+            Map<String, String> labels = hc.labels() == null ? Map.of() : Map.copyOf(hc.labels());
+            hosts.add(hostRegistry.host(name, hc.address(), addr, weight, labels));
+        }
+        return new Cluster(name, protocol, new ProtocolOptions(maxFrame, Map.of()), lb, hosts.toArray(new Host[0]),
+                connectTimeout, maxPending, heartbeat);
+    }
+
+    private static void checkClusters(RouteTable t, Map<String, Cluster> clusters, String p) throws ConfigException {
+        for (Route r : t.routes()) {
+            for (String cluster : r.clusters()) {
+                if (!clusters.containsKey(cluster)) {
+                    throw new ConfigException(p, "route \"" + r.name() + "\" points at unknown cluster \"" + cluster
+                            + "\" (known: " + clusters.keySet() + ")");
+                }
+            }
+        }
+    }
+
+    private InetSocketAddress compileAdmin(SidecarConfig.Admin a) throws ConfigException {
+        String host = a == null || a.address() == null ? "127.0.0.1" : a.address();
+        int port = a == null || a.port() == null ? DEFAULT_ADMIN_PORT : a.port();
+        if (port < 0 || port > 65535) {
+            throw new ConfigException("admin.port", "must be between 0 and 65535, was " + port);
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByName(host), port);
+        } catch (UnknownHostException e) {
+            throw new ConfigException("admin.address", "cannot resolve \"" + host + "\"");
+        }
+    }
+
+    private String protocolChoices() {
+        List<String> names = new ArrayList<>(protocols.names());
+        names.add("auto");
+        return names.toString();
+    }
+
+    private static String requireName(String name, String p) throws ConfigException {
+        if (name == null || name.isBlank()) {
+            throw new ConfigException(p, "is required");
+        }
+        return name;
+    }
+
+    static final Set<String> LEVELS = Set.of("FATAL", "ERROR", "WARN", "INFO", "DEBUG", "TRACE");
+
+    static void requireLevel(String level, String p) throws ConfigException {
+        if (!LEVELS.contains(level)) {
+            throw new ConfigException(p, "unknown level \"" + level + "\" (one of FATAL, ERROR, WARN, INFO, DEBUG, TRACE)");
+        }
+    }
+
+    /** Parses {@code host:port} (IPv6 as {@code [::1]:port}); resolves the host. */
+    public static InetSocketAddress parseAddress(String s, String p) throws ConfigException {
+        if (s == null || s.isBlank()) {
+            throw new ConfigException(p, "is required (host:port)");
+        }
+        int colon = s.lastIndexOf(':');
+        if (colon <= 0 || colon == s.length() - 1) {
+            throw new ConfigException(p, "\"" + s + "\" is not host:port");
+        }
+        String host = s.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port;
+        try {
+            port = Integer.parseInt(s.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new ConfigException(p, "\"" + s + "\" has a port that is not a number");
+        }
+        if (port < 0 || port > 65535) {
+            throw new ConfigException(p, "\"" + s + "\" has port " + port + ", outside 0-65535");
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByName(host), port);
+        } catch (UnknownHostException e) {
+            throw new ConfigException(p, "cannot resolve host of \"" + s + "\"");
+        }
+    }
+}

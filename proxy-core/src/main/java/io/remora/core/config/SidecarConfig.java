@@ -1,0 +1,111 @@
+package io.remora.core.config;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The whole configuration, as read from JSON (snake_case field names). One model for every source: the static file,
+ * the admin API and xDS all produce one of these; {@link ConfigCompiler} turns it into a {@link ConfigSnapshot}.
+ * Absent optional fields are null here and get their defaults in the compiler.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record SidecarConfig(
+        Node node,
+        Integer workerThreads,
+        Admin admin,
+        Log log,
+        List<Listener> listeners,
+        List<RouteConfig> routeConfigs,
+        List<Cluster> clusters,
+        /** Free-form sections owned by plugins (e.g. governance rules), keyed by plugin name. */
+        Map<String, JsonNode> extensions) {
+
+    /** Who this sidecar is. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Node(String id, String app, String cluster, Map<String, String> labels) {
+    }
+
+    /** The admin port. Loopback unless configured otherwise. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Admin(String address, Integer port) {
+    }
+
+    /** Logging: directory of the log files and the initial level of default.log. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Log(String dir, String level, Map<String, String> levels) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Listener(
+            String name,
+            /** {@code host:port} */
+            String address,
+            /** A protocol plugin name, or {@code auto} to detect from the first bytes. */
+            String protocol,
+            /** {@code outbound} (client side, default) or {@code inbound} (server side). */
+            String direction,
+            /** Name of a route config in {@code route_configs}. Exactly one of this and {@code routes}. */
+            String routeConfig,
+            /** Inline routes. */
+            List<Route> routes,
+            List<Filter> filters,
+            Integer maxFrameBytes,
+            Long idleTimeoutMs,
+            Map<String, String> options) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Filter(String type, JsonNode config) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record RouteConfig(String name, List<Route> routes) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Route(
+            String name,
+            RouteMatch match,
+            /** Target cluster. Exactly one of this and {@code weighted_clusters}. */
+            String cluster,
+            List<WeightedCluster> weightedClusters,
+            /** Used when the request carries no timeout of its own. */
+            Long timeoutMs) {
+    }
+
+    /** All given parts must match. {@code service} absent or {@code "*"} matches any service. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record RouteMatch(String service, String method, List<HeaderMatch> headers) {
+    }
+
+    /** Exactly one of {@code exact}, {@code regex}, {@code present}. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record HeaderMatch(String name, String exact, String regex, Boolean present) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record WeightedCluster(String cluster, Integer weight) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Cluster(
+            String name,
+            /** Protocol spoken to the hosts; defaults to the protocol of the listener the request came in on. */
+            String protocol,
+            /** {@code round_robin} (default), {@code random}, {@code weighted} */
+            String lbPolicy,
+            Long connectTimeoutMs,
+            /** Bound on requests waiting for or in flight on one upstream connection. */
+            Integer maxPendingRequests,
+            /** Idle time after which the sidecar sends its own heartbeat on an upstream connection; 0 = never. */
+            Long heartbeatIntervalMs,
+            Integer maxFrameBytes,
+            List<Host> hosts) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Host(String address, Integer weight, Map<String, String> labels) {
+    }
+}

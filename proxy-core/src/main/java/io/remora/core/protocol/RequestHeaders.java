@@ -1,0 +1,36 @@
+package io.remora.core.protocol;
+
+import java.util.function.BiConsumer;
+
+/**
+ * The routing view of a request: what the router and the governance filters may look at. Codecs implement it on their
+ * frames and parse lazily: nothing is decoded until asked, and the body is never deserialized.
+ */
+public interface RequestHeaders {
+
+    /** Protocol name, as {@link Protocol#name()}. */
+    String protocol();
+
+    /**
+     * The service this request is for, in the protocol's own terms: Bolt's {@code service} header
+     * ({@code interface:version[:uniqueId]}), Dubbo's interface (service path). Null if the frame carries none.
+     */
+    String service();
+
+    /** The method name, or null. */
+    String method();
+
+    /**
+     * A request header by name: a Bolt header, a Dubbo attachment (also {@code version} and {@code group}), an HTTP
+     * header (case-insensitive). Null if absent. May trigger a lazy parse the first time.
+     */
+    String header(String name);
+
+    /** Visits every header once (parsing them if needed). */
+    void forEachHeader(BiConsumer<String, String> visitor);
+
+    /** The calling application's name as the protocol carries it (documented per protocol), or null. */
+    default String callerApp() {
+        return null;
+    }
+}

@@ -1,0 +1,142 @@
+package io.remora.core.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.remora.core.config.ListenerSpec;
+import io.remora.core.protocol.RpcCodec;
+import io.remora.core.protocol.RpcFrame;
+import java.net.InetSocketAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine's end of one downstream (caller) connection: turns decoded frames into {@link RpcStream}s, answers
+ * heartbeats itself, and closes the connection (only this one) on a malformed frame or when idle.
+ */
+public final class DownstreamConnection extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(DownstreamConnection.class);
+
+    private final ListenerSlot slot;
+    private final RpcCodec codec;
+    private Channel channel;
+    private String callerIp = "";
+    private int inflight;
+
+    public DownstreamConnection(ListenerSlot slot, RpcCodec codec) {
+        this.slot = slot;
+        this.codec = codec;
+    }
+
+    RpcCodec codec() {
+        return codec;
+    }
+
+    EventLoop eventLoop() {
+        return channel.eventLoop();
+    }
+
+    ByteBufAllocator alloc() {
+        return channel.alloc();
+    }
+
+    String callerIp() {
+        return callerIp;
+    }
+
+    String localApp() {
+        return slot.localApp();
+    }
+
+    /** Requests received on this connection and not yet answered (0 = the connection is at a frame boundary). */
+    public int inflight() {
+        return inflight;
+    }
+
+    public Channel channel() {
+        return channel;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+        if (channel.remoteAddress() instanceof InetSocketAddress a) {
+            callerIp = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
+        }
+        slot.connections().add(channel);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof RpcFrame f)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        switch (f.kind()) {
+            case REQUEST, ONEWAY -> {
+                ListenerSpec spec = slot.spec();
+                inflight++;
+                new RpcStream(this, f, spec, System.nanoTime()).start();
+            }
+            case HEARTBEAT -> {
+                try {
+                    LoopContext.current().write(channel, codec.heartbeatAck(f, ctx.alloc()));
+                } finally {
+                    f.release();
+                }
+            }
+            default -> {
+                log.debug("unexpected {} frame from downstream {} on {}, dropped", f.kind(), callerIp, slot.name());
+                f.release();
+            }
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        LoopContext.current().flush();
+    }
+
+    void write(ByteBuf buf) {
+        if (channel.isActive()) {
+            LoopContext.current().write(channel, buf);
+        } else {
+            buf.release();
+        }
+    }
+
+    void streamDone() {
+        inflight--;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            if (inflight == 0) {
+                log.debug("closing idle connection from {} on {}", channel.remoteAddress(), slot.name());
+                ctx.close();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof DecoderException) {
+            log.warn("closing connection from {} on listener {}: malformed {} frame: {}", channel.remoteAddress(),
+                    slot.name(), codec.protocol().name(), cause.getMessage());
+        } else {
+            log.debug("connection from {} on listener {} failed: {}", channel.remoteAddress(), slot.name(),
+                    cause.toString());
+        }
+        ctx.close();
+    }
+}

@@ -1,0 +1,58 @@
+package io.remora.core.proxy;
+
+import io.netty.channel.Channel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.remora.core.config.ListenerSpec;
+
+/**
+ * A named listener that outlives config snapshots: its server socket, its live connections, and the latest compiled
+ * spec (swapped atomically; each request reads it once). The upgrade module enumerates slots by name.
+ */
+public final class ListenerSlot {
+
+    private final String name;
+    private final ChannelGroup connections;
+    private volatile ListenerSpec spec;
+    private volatile Channel serverChannel;
+    private volatile String localApp;
+
+    ListenerSlot(ListenerSpec spec, String localApp) {
+        this.name = spec.name();
+        this.spec = spec;
+        this.localApp = localApp;
+        this.connections = new DefaultChannelGroup(name, GlobalEventExecutor.INSTANCE);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public ListenerSpec spec() {
+        return spec;
+    }
+
+    void update(ListenerSpec spec, String localApp) {
+        this.spec = spec;
+        this.localApp = localApp;
+    }
+
+    String localApp() {
+        return localApp;
+    }
+
+    /** The listening socket's channel, or null before bind / after close. */
+    public Channel serverChannel() {
+        return serverChannel;
+    }
+
+    void serverChannel(Channel ch) {
+        this.serverChannel = ch;
+    }
+
+    /** Live downstream connections (closed ones leave the group by themselves). */
+    public ChannelGroup connections() {
+        return connections;
+    }
+}

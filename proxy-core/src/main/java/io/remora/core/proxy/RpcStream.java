@@ -1,0 +1,340 @@
+package io.remora.core.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.remora.core.cluster.Cluster;
+import io.remora.core.cluster.Host;
+import io.remora.core.config.ListenerSpec;
+import io.remora.core.filter.Direction;
+import io.remora.core.filter.FilterStatus;
+import io.remora.core.filter.RequestContext;
+import io.remora.core.filter.StreamFilter;
+import io.remora.core.protocol.ProxyError;
+import io.remora.core.protocol.RequestHeaders;
+import io.remora.core.protocol.ResponseClass;
+import io.remora.core.protocol.RpcCodec;
+import io.remora.core.protocol.RpcFrame;
+import io.remora.core.router.Route;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One proxied request, from decode to its answer: runs the filter chain, routes, picks a host, rides an upstream
+ * connection and writes the answer back. It is the pending entry, the timeout task and the filters' context at once,
+ * so a request costs one object of ours. Lives on one event loop; never touched from another thread.
+ *
+ * <p>Ownership: the stream holds one reference to the request frame from construction to {@link #complete}; a copy
+ * of the reference goes to the codec when forwarding.
+ */
+final class RpcStream implements RequestContext, Runnable {
+
+    private static final Logger log = LoggerFactory.getLogger("io.remora.proxy");
+    /** When neither the request nor the route sets a timeout. */
+    static final long DEFAULT_TIMEOUT_MILLIS = 30_000;
+
+    private final DownstreamConnection downstream;
+    private final RpcFrame frame;
+    private final ListenerSpec spec;
+    private final long downstreamId;
+    private final boolean oneway;
+    private final long startNanos;
+    private int filterIndex;
+    /** Filters [0, passed) let the request through and get onComplete. */
+    private int passed;
+    private Object[] filterStates;
+    private Cluster cluster;
+    private Host host;
+    private Route route;
+    private UpstreamConnection upstream;
+    private long upstreamId = -1;
+    private long deadlineNanos;
+    private ScheduledFuture<?> timeoutTask;
+    private boolean done;
+
+    RpcStream(DownstreamConnection downstream, RpcFrame frame, ListenerSpec spec, long startNanos) {
+        this.downstream = downstream;
+        this.frame = frame;
+        this.spec = spec;
+        this.downstreamId = frame.requestId();
+        this.oneway = frame.kind() == io.remora.core.protocol.FrameKind.ONEWAY;
+        this.startNanos = startNanos;
+    }
+
+    void start() {
+        runFilters();
+    }
+
+    private void runFilters() {
+        StreamFilter[] filters = spec.filters();
+        while (filterIndex < filters.length) {
+            FilterStatus st;
+            try {
+                st = filters[filterIndex].onRequest(this);
+            } catch (RuntimeException e) {
+                log.error("filter {} failed on {}#{}", filters[filterIndex].getClass().getSimpleName(),
+                        frame.service(), frame.method(), e);
+                fail(ProxyError.BAD_REQUEST, "sidecar filter error: " + e);
+                return;
+            }
+            if (st == FilterStatus.CONTINUE) {
+                passed = ++filterIndex;
+            } else if (st == FilterStatus.PAUSE) {
+                return;
+            } else {
+                if (!done) {
+                    fail(ProxyError.BAD_REQUEST, "stopped by filter " + filters[filterIndex].getClass().getSimpleName());
+                }
+                return;
+            }
+        }
+        route();
+    }
+
+    private void route() {
+        if (done) {
+            return;
+        }
+        Route r = spec.routes().match(frame);
+        if (r == null) {
+            fail(ProxyError.NO_ROUTE, "no route for service " + frame.service() + " method " + frame.method()
+                    + " on listener " + spec.name());
+            return;
+        }
+        route = r;
+        String clusterName = r.pickCluster();
+        Cluster c = spec.snapshot().cluster(clusterName);
+        if (c == null) {
+            fail(ProxyError.NO_ROUTE, "cluster " + clusterName + " for service " + frame.service() + " does not exist");
+            return;
+        }
+        cluster = c;
+        long now = System.nanoTime();
+        Host h = c.choose(now);
+        if (h == null) {
+            fail(ProxyError.NO_HEALTHY_UPSTREAM, "no healthy upstream in cluster " + c.name() + " for service "
+                    + frame.service());
+            return;
+        }
+        host = h;
+        long timeoutMillis = frame.timeoutMillis() > 0 ? frame.timeoutMillis()
+                : r.timeoutMillis() > 0 ? r.timeoutMillis() : DEFAULT_TIMEOUT_MILLIS;
+        deadlineNanos = startNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        long remaining = deadlineNanos - now;
+        if (remaining <= 0) {
+            fail(ProxyError.TIMEOUT, "timeout of " + timeoutMillis + " ms passed before forwarding");
+            return;
+        }
+        if (!oneway) {
+            timeoutTask = downstream.eventLoop().schedule(this, remaining, TimeUnit.NANOSECONDS);
+        }
+        RpcCodec codec = c.codecFor(downstream.codec());
+        LoopContext.current().pool.connection(downstream.eventLoop(), c, h, codec).send(this);
+    }
+
+    /** The request bytes for the upstream, with {@code id} and the remaining timeout patched in. Null if too late. */
+    ByteBuf encodeForUpstream(RpcCodec codec, long id) {
+        if (done) {
+            return null;
+        }
+        int timeout = -1;
+        if (frame.timeoutMillis() >= 0) {
+            long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+            if (remainingMs <= 0 && !oneway) {
+                fail(ProxyError.TIMEOUT, "timeout of " + frame.timeoutMillis() + " ms passed while connecting to "
+                        + host.address());
+                return null;
+            }
+            timeout = (int) Math.max(1, Math.min(Integer.MAX_VALUE, remainingMs));
+        }
+        frame.retain();
+        return codec.encodeRequest(frame, id, timeout);
+    }
+
+    void waitingOn(UpstreamConnection c) {
+        upstream = c;
+        upstreamId = -1;
+    }
+
+    void sentOn(UpstreamConnection c, long id) {
+        upstream = c;
+        upstreamId = id;
+    }
+
+    void onOnewaySent() {
+        complete(ResponseClass.OK);
+    }
+
+    void onResponse(RpcFrame response, RpcCodec upstreamCodec) {
+        if (done) {
+            response.release();
+            return;
+        }
+        cancelTimeout();
+        ResponseClass rc = response.responseClass();
+        downstream.write(upstreamCodec.encodeResponse(response, downstreamId));
+        complete(rc);
+    }
+
+    /** The timeout task. */
+    @Override
+    public void run() {
+        timeoutTask = null;
+        if (done) {
+            return;
+        }
+        if (upstream != null) {
+            upstream.forget(this, upstreamId);
+        }
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+        fail(ProxyError.TIMEOUT, "upstream " + (host == null ? "" : host.address() + " ") + "did not answer "
+                + frame.service() + "#" + frame.method() + " within " + ms + " ms");
+        LoopContext.current().flush();
+    }
+
+    /** Answers with the protocol's native error and ends the request. */
+    void fail(ProxyError error, String message) {
+        failWith(error, message, -1);
+    }
+
+    private void failWith(ProxyError error, String message, int nativeStatus) {
+        if (done) {
+            return;
+        }
+        cancelTimeout();
+        if (!oneway) {
+            RpcCodec codec = downstream.codec();
+            ByteBuf reply = nativeStatus >= 0
+                    ? codec.errorResponse(frame, error, message, nativeStatus, downstream.alloc())
+                    : codec.errorResponse(frame, error, message, downstream.alloc());
+            downstream.write(reply);
+        }
+        if (log.isInfoEnabled()) {
+            log.info("{} {} {}#{} from {} on {}: {} ({})", spec.name(), frame.protocol(), frame.service(),
+                    frame.method(), callerIp(), spec.name(), error, message);
+        }
+        complete(error.responseClass());
+    }
+
+    private void cancelTimeout() {
+        ScheduledFuture<?> t = timeoutTask;
+        if (t != null) {
+            timeoutTask = null;
+            t.cancel(false);
+        }
+    }
+
+    private void complete(ResponseClass result) {
+        if (done) {
+            return;
+        }
+        done = true;
+        long duration = System.nanoTime() - startNanos;
+        StreamFilter[] filters = spec.filters();
+        for (int i = 0; i < passed; i++) {
+            try {
+                filters[i].onComplete(this, result, duration);
+            } catch (RuntimeException e) {
+                log.error("filter {} onComplete failed", filters[i].getClass().getSimpleName(), e);
+            }
+        }
+        if (result == ResponseClass.OK && log.isInfoEnabled()) {
+            log.info("{} {} {}#{} from {} -> {} {}: {} in {} us", spec.name(), frame.protocol(), frame.service(),
+                    frame.method(), callerIp(), cluster == null ? "-" : cluster.name(),
+                    host == null ? "-" : host.address(), result, TimeUnit.NANOSECONDS.toMicros(duration));
+        }
+        frame.release();
+        downstream.streamDone();
+    }
+
+    // ---- RequestContext
+
+    @Override
+    public RequestHeaders request() {
+        return frame;
+    }
+
+    @Override
+    public String listenerName() {
+        return spec.name();
+    }
+
+    @Override
+    public Direction direction() {
+        return spec.direction();
+    }
+
+    @Override
+    public String callerIp() {
+        return downstream.callerIp();
+    }
+
+    @Override
+    public String localApp() {
+        return downstream.localApp();
+    }
+
+    @Override
+    public boolean oneway() {
+        return oneway;
+    }
+
+    @Override
+    public long startNanos() {
+        return startNanos;
+    }
+
+    @Override
+    public void respondError(ProxyError error, String message) {
+        failWith(error, message, -1);
+    }
+
+    @Override
+    public void respondError(ProxyError error, String message, int nativeStatus) {
+        failWith(error, message, nativeStatus);
+    }
+
+    @Override
+    public void resume() {
+        if (done) {
+            return;
+        }
+        passed = ++filterIndex;
+        runFilters();
+        LoopContext.current().flush();
+    }
+
+    @Override
+    public EventExecutor executor() {
+        return downstream.eventLoop();
+    }
+
+    @Override
+    public Object filterState(StreamFilter filter) {
+        if (filterStates == null) {
+            return null;
+        }
+        StreamFilter[] filters = spec.filters();
+        for (int i = 0; i < filters.length; i++) {
+            if (filters[i] == filter) {
+                return filterStates[i];
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void setFilterState(StreamFilter filter, Object state) {
+        StreamFilter[] filters = spec.filters();
+        if (filterStates == null) {
+            filterStates = new Object[filters.length];
+        }
+        for (int i = 0; i < filters.length; i++) {
+            if (filters[i] == filter) {
+                filterStates[i] = state;
+                return;
+            }
+        }
+    }
+}

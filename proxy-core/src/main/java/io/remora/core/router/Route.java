@@ -1,0 +1,67 @@
+package io.remora.core.router;
+
+import io.remora.core.protocol.RequestHeaders;
+import java.util.concurrent.ThreadLocalRandom;
+
+/** One compiled route: conditions beyond the service (method, headers) and where matching requests go. */
+public final class Route {
+
+    private final String name;
+    private final String method;
+    private final HeaderMatcher[] headers;
+    private final String[] clusters;
+    /** Cumulative weights, same length as clusters; null for a single cluster. */
+    private final int[] cumulativeWeights;
+    private final long timeoutMillis;
+
+    Route(String name, String method, HeaderMatcher[] headers, String[] clusters, int[] cumulativeWeights,
+          long timeoutMillis) {
+        this.name = name;
+        this.method = method;
+        this.headers = headers;
+        this.clusters = clusters;
+        this.cumulativeWeights = cumulativeWeights;
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The route's timeout in ms, used when the request carries none; 0 = none. */
+    public long timeoutMillis() {
+        return timeoutMillis;
+    }
+
+    boolean matches(RequestHeaders request) {
+        if (method != null && !method.equals(request.method())) {
+            return false;
+        }
+        for (HeaderMatcher h : headers) {
+            if (!h.matches(request)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The target cluster; for weighted routes, drawn by weight. */
+    public String pickCluster() {
+        if (cumulativeWeights == null) {
+            return clusters[0];
+        }
+        int total = cumulativeWeights[cumulativeWeights.length - 1];
+        int r = ThreadLocalRandom.current().nextInt(total);
+        for (int i = 0; i < cumulativeWeights.length; i++) {
+            if (r < cumulativeWeights[i]) {
+                return clusters[i];
+            }
+        }
+        return clusters[clusters.length - 1];
+    }
+
+    /** All clusters this route may send to (for validation). */
+    public String[] clusters() {
+        return clusters.clone();
+    }
+}

@@ -1,0 +1,80 @@
+package io.remora.core.transport;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+
+/**
+ * The socket transport: Netty's native epoll on Linux (needed for socket handoff on upgrade), NIO elsewhere or when
+ * {@code -Dremora.transport=nio} is set.
+ */
+public final class Transport {
+
+    private final String name;
+    private final IoHandlerFactory ioHandlerFactory;
+    private final Class<? extends ServerChannel> serverChannelClass;
+    private final Class<? extends SocketChannel> socketChannelClass;
+    private final Throwable epollUnavailableCause;
+
+    private Transport(String name, IoHandlerFactory f, Class<? extends ServerChannel> server,
+                      Class<? extends SocketChannel> socket, Throwable cause) {
+        this.name = name;
+        this.ioHandlerFactory = f;
+        this.serverChannelClass = server;
+        this.socketChannelClass = socket;
+        this.epollUnavailableCause = cause;
+    }
+
+    private static final Transport INSTANCE = choose();
+
+    /** The transport chosen once for this process. */
+    public static Transport get() {
+        return INSTANCE;
+    }
+
+    private static Transport choose() {
+        boolean forceNio = "nio".equalsIgnoreCase(System.getProperty("remora.transport"));
+        if (!forceNio && Epoll.isAvailable()) {
+            return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class,
+                    EpollSocketChannel.class, null);
+        }
+        Throwable cause = forceNio ? null : Epoll.unavailabilityCause();
+        return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class,
+                cause);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public boolean isEpoll() {
+        return "epoll".equals(name);
+    }
+
+    /** Why epoll was not used (for the start-up log), or null. */
+    public Throwable epollUnavailableCause() {
+        return epollUnavailableCause;
+    }
+
+    public EventLoopGroup newGroup(int threads, String threadPrefix) {
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(threadPrefix, true), ioHandlerFactory);
+    }
+
+    public Class<? extends ServerChannel> serverChannelClass() {
+        return serverChannelClass;
+    }
+
+    public Class<? extends SocketChannel> socketChannelClass() {
+        return socketChannelClass;
+    }
+}
