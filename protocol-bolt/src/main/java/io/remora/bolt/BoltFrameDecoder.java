@@ -49,7 +49,7 @@ final class BoltFrameDecoder extends ByteToMessageDecoder {
             throw corrupt(in, "unknown bolt protocol code 0x%02x", proto & 0xff);
         }
         int base = v2 ? 1 : 0;
-        if (avail < 2 + base) {
+        if (avail < 2) {
             return null;
         }
         int ver1 = 1;
@@ -57,6 +57,9 @@ final class BoltFrameDecoder extends ByteToMessageDecoder {
             ver1 = in.getUnsignedByte(r + 1);
             if (ver1 != 1 && ver1 != 2) {
                 throw corrupt(in, "unknown bolt v2 protocol version ver1=%d", ver1);
+            }
+            if (avail < 3) {
+                return null;
             }
         }
         byte type = in.getByte(r + 1 + base);
