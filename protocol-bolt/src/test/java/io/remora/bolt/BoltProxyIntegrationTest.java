@@ -196,6 +196,21 @@ class BoltProxyIntegrationTest {
     }
 
     @Test
+    void silentUpstreamGetsBoltTimeoutStatusWithTheCallersId() throws Exception {
+        byte[] req = BoltFrames.build(BoltFrames.Spec.request(4242, 300, RawBoltServer.SILENT_CLASS,
+                Map.of("service", RAW), new byte[] {1}));
+        try (RawBoltClient c = new RawBoltClient(port, 5000)) {
+            long t0 = System.nanoTime();
+            byte[] resp = c.send(req).read();
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertEquals(4242, BoltFrames.id(resp));
+            assertEquals(0x0007, BoltFrames.timeoutOrStatus(resp));
+            assertEquals(20, resp.length);
+            assertTrue(ms >= 250 && ms < 2500, "answered after " + ms + " ms");
+        }
+    }
+
+    @Test
     void answersHeartbeatLocallyAndNeverForwardsIt() throws Exception {
         raw.received().clear();
         byte[] v2hb = BoltFrames.build(new BoltFrames.Spec(true, 2, 1, 1, 0, 99, -1, null, null, null));

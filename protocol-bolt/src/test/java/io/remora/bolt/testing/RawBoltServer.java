@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -15,9 +16,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A Bolt upstream over plain sockets that records every frame it receives exactly as it arrived (to check what the
  * sidecar forwards: ids, timeouts, CRCs) and answers requests with an empty SUCCESS response in the request's own
- * proto/ver1/switch (CRC included), heartbeats with an ack, oneways with nothing.
+ * proto/ver1/switch (CRC included), heartbeats with an ack, oneways with nothing. Requests whose class name is
+ * {@link #SILENT_CLASS} are never answered (for timeout tests).
  */
 public final class RawBoltServer implements AutoCloseable {
+
+    public static final String SILENT_CLASS = "x.Silent";
 
     private final ServerSocket server;
     private final BlockingQueue<byte[]> received = new LinkedBlockingQueue<>();
@@ -65,7 +69,7 @@ public final class RawBoltServer implements AutoCloseable {
                 byte[] f = BoltFrames.read(in);
                 received.add(f);
                 int type = BoltFrames.type(f);
-                if (type == 2) {
+                if (type == 2 || new String(f, StandardCharsets.ISO_8859_1).contains(SILENT_CLASS)) {
                     continue;
                 }
                 boolean v2 = f[0] == 2;
