@@ -70,14 +70,16 @@ class BoltProxyIntegrationTest {
                      {"match":{"service":"java.lang.String"},"cluster":"echo"},
                      {"match":{"service":"%s"},"cluster":"raw"}]},
                    {"name":"mux","address":"127.0.0.1:0","protocol":"bolt",
-                    "routes":[{"match":{"service":"*"},"cluster":"mux"}]}],
+                    "routes":[{"match":{"service":"*"},"cluster":"mux"}]},
+                   {"name":"auto","address":"127.0.0.1:0","protocol":"auto",
+                    "routes":[{"match":{"service":"%s"},"cluster":"hello"}]}],
                  "clusters":[
                    {"name":"mux","hosts":[{"address":"127.0.0.1:%d"}]},
                    {"name":"hello","hosts":[{"address":"127.0.0.1:%d"}]},
                    {"name":"down","connect_timeout_ms":1000,"hosts":[{"address":"127.0.0.1:%d"}]},
                    {"name":"echo","hosts":[{"address":"127.0.0.1:%d"}]},
                    {"name":"raw","heartbeat_interval_ms":0,"hosts":[{"address":"127.0.0.1:%d"}]}]}
-                """.formatted(HELLO, HELLO, RAW, mux.port(), helloPort, closedPort, echo.port(), raw.port()));
+                """.formatted(HELLO, HELLO, RAW, HELLO, mux.port(), helloPort, closedPort, echo.port(), raw.port()));
         port = sidecar.port("egress_bolt");
         boltClient = new RpcClient();
         boltClient.startup();
@@ -110,6 +112,16 @@ class BoltProxyIntegrationTest {
     void sofaRpcSyncCallGoesThroughTheSidecar() {
         assertEquals("hello world", helloViaSidecar.sayHello("world"));
         assertEquals("hello 世界 😀", helloViaSidecar.sayHello("世界 😀"));
+    }
+
+    @Test
+    void autoListenerDetectsBolt() throws Exception {
+        HelloService viaAuto = peers.consumer(HelloService.class, sidecar.port("auto"), 3000);
+        assertEquals("hello auto", viaAuto.sayHello("auto"));
+        try (RawBoltClient c = new RawBoltClient(sidecar.port("auto"), 5000)) {
+            assertArrayEquals(Vectors.load("bolt_v1_heartbeat_ack.bin"),
+                    c.send(Vectors.load("bolt_v1_heartbeat.bin")).read());
+        }
     }
 
     @Test
