@@ -207,6 +207,35 @@ class DubboSidecarTest {
     }
 
     @Test
+    void errorRepliesUseTheMappedStatusBytesAndKeepTheId() throws Exception {
+        try (RawDubboClient raw = new RawDubboClient(port)) {
+            raw.send(RawDubboClient.request(Long.MAX_VALUE, DEMO, "g3", "sayHello", "x"));
+            RawDubboClient.Frame noRoute = raw.read();
+            assertEquals(60, noRoute.status());
+            assertEquals(Long.MAX_VALUE, noRoute.id());
+            assertEquals(0x02, noRoute.flag());
+            assertTrue(((String) noRoute.result()).startsWith("no route for service " + DEMO));
+            raw.send(RawDubboClient.request(-7, OTHER, "", "ping", "x"));
+            RawDubboClient.Frame down = raw.read();
+            assertEquals(80, down.status());
+            assertEquals(-7, down.id());
+            assertTrue(((String) down.result()).contains("cannot connect to upstream"));
+        }
+    }
+
+    /** The probe the sidecar sends on idle upstream connections is understood by a real Dubbo provider. */
+    @Test
+    void realProviderAnswersTheSidecarsHeartbeat() throws Exception {
+        try (RawDubboClient raw = new RawDubboClient(providerA.port())) {
+            raw.send(Vectors.toBytes(Vectors.CODEC.heartbeat(77, io.netty.buffer.ByteBufAllocator.DEFAULT)));
+            RawDubboClient.Frame f = raw.read();
+            assertEquals(0x22, f.flag());
+            assertEquals(20, f.status());
+            assertEquals(77, f.id());
+        }
+    }
+
+    @Test
     void answersHeartbeatLocally() throws Exception {
         try (RawDubboClient raw = new RawDubboClient(port)) {
             raw.send(Vectors.bytes("dubbo_heartbeat_request.bin"));
