@@ -19,7 +19,10 @@ final class Hessian2Cursor {
     private final int end;
     private int pos;
     private int depth;
-    private int[] classFields = new int[8];
+    private static final int[] NO_CLASSES = new int[0];
+
+    /** Field counts of class definitions, allocated on the first one (the leading strings never need it). */
+    private int[] classFields = NO_CLASSES;
     private int classCount;
 
     /** Walks {@code buf} from absolute index {@code start} (inclusive) to {@code end} (exclusive). */
@@ -396,7 +399,7 @@ final class Hessian2Cursor {
             skipStringAfterTag(t);
         }
         if (classCount == classFields.length) {
-            int[] grown = new int[classCount * 2];
+            int[] grown = new int[Math.max(8, classCount * 2)];
             System.arraycopy(classFields, 0, grown, 0, classCount);
             classFields = grown;
         }

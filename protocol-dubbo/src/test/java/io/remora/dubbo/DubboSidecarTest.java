@@ -56,7 +56,9 @@ class DubboSidecarTest {
                  {"match":{"service":"%1$s","headers":[{"name":"tenant","exact":"blue"}]},"cluster":"b","timeout_ms":5000},
                  {"match":{"service":"%1$s","headers":[{"name":"group","exact":"g2"}]},"cluster":"b","timeout_ms":5000},
                  {"match":{"service":"%1$s","headers":[{"name":"group","exact":"g1"}]},"cluster":"a","timeout_ms":5000},
-                 {"match":{"service":"%2$s"},"cluster":"down","timeout_ms":3000}]}],
+                 {"match":{"service":"%2$s"},"cluster":"down","timeout_ms":3000}]},
+              {"name":"auto_in","address":"127.0.0.1:0","protocol":"auto","direction":"outbound",
+               "routes":[{"match":{"service":"*"},"cluster":"a","timeout_ms":5000}]}],
              "clusters":[
                {"name":"a","hosts":[{"address":"127.0.0.1:%3$d"}]},
                {"name":"b","hosts":[{"address":"127.0.0.1:%4$d"}]},
@@ -232,6 +234,16 @@ class DubboSidecarTest {
             assertEquals(0x22, f.flag());
             assertEquals(20, f.status());
             assertEquals(77, f.id());
+        }
+    }
+
+    @Test
+    void autoListenerDetectsDubbo() throws Exception {
+        try (RawDubboClient raw = new RawDubboClient(sidecar.port("auto_in"))) {
+            raw.send(RawDubboClient.request(1, DEMO, "g1", "sayHello", "auto"));
+            RawDubboClient.Frame f = raw.read();
+            assertEquals(20, f.status());
+            assertEquals("hello auto from A", f.result());
         }
     }
 
