@@ -19,12 +19,21 @@ final class BoltFrame implements RpcFrame {
     static final String HEADER_METHOD = "sofa_head_method_name";
     static final String HEADER_APP = "app";
     static final String HEADER_RESPONSE_ERROR = "sofa_head_response_error";
+    static final String HEADER_TARGET_APP = "sofa_head_target_app";
+    static final String HEADER_TRACE_ID = "rpc_trace_context.sofaTraceId";
+    static final String HEADER_RPC_ID = "rpc_trace_context.sofaRpcId";
+    /** SOFA tracer's newer single-header form: {@code tcid=<traceId>&spid=<spanId>&pspid=...}. */
+    static final String HEADER_NEW_TRACE = "new_rpc_trace_context";
 
     private static final byte[] SERVICE = BoltHeaderScanner.utf8(HEADER_SERVICE);
     private static final byte[] TARGET_SERVICE = BoltHeaderScanner.utf8(HEADER_TARGET_SERVICE);
     private static final byte[] METHOD = BoltHeaderScanner.utf8(HEADER_METHOD);
     private static final byte[] APP = BoltHeaderScanner.utf8(HEADER_APP);
     private static final byte[] RESPONSE_ERROR = BoltHeaderScanner.utf8(HEADER_RESPONSE_ERROR);
+    private static final byte[] TARGET_APP = BoltHeaderScanner.utf8(HEADER_TARGET_APP);
+    private static final byte[] TRACE_ID = BoltHeaderScanner.utf8(HEADER_TRACE_ID);
+    private static final byte[] RPC_ID = BoltHeaderScanner.utf8(HEADER_RPC_ID);
+    private static final byte[] NEW_TRACE = BoltHeaderScanner.utf8(HEADER_NEW_TRACE);
 
     private static final byte UNCHECKED = 0;
     private static final byte WELL_FORMED = 1;
@@ -193,6 +202,44 @@ final class BoltFrame implements RpcFrame {
     @Override
     public String callerApp() {
         return header(APP);
+    }
+
+    @Override
+    public String targetApp() {
+        return header(TARGET_APP);
+    }
+
+    /** {@code rpc_trace_context.sofaTraceId}, else {@code tcid} of {@code new_rpc_trace_context}. */
+    @Override
+    public String traceId() {
+        String v = header(TRACE_ID);
+        return v != null ? v : newTraceField("tcid=");
+    }
+
+    /** {@code rpc_trace_context.sofaRpcId}, else {@code spid} of {@code new_rpc_trace_context}. */
+    @Override
+    public String rpcId() {
+        String v = header(RPC_ID);
+        return v != null ? v : newTraceField("spid=");
+    }
+
+    private String newTraceField(String prefix) {
+        String ctx = header(NEW_TRACE);
+        if (ctx == null) {
+            return null;
+        }
+        int start = 0;
+        while (start < ctx.length()) {
+            int end = ctx.indexOf('&', start);
+            if (end < 0) {
+                end = ctx.length();
+            }
+            if (ctx.startsWith(prefix, start)) {
+                return ctx.substring(start + prefix.length(), end);
+            }
+            start = end + 1;
+        }
+        return null;
     }
 
     @Override

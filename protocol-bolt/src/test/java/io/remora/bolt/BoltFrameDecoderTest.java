@@ -86,6 +86,9 @@ class BoltFrameDecoderTest {
             assertEquals("com.example.HelloService:1.0", f.service());
             assertEquals("sayHello", f.method());
             assertEquals("hello-client", f.callerApp());
+            assertEquals("hello-server", f.targetApp());
+            assertEquals("0a0fe8f51700000000001000112345", f.traceId());
+            assertEquals("0.1", f.rpcId());
             assertEquals("sync", f.header("type"));
             assertEquals("hello-server", f.header("sofa_head_target_app"));
             assertEquals("0a0fe8f51700000000001000112345", f.header("rpc_trace_context.sofaTraceId"));

@@ -67,6 +67,20 @@ class BoltHeaderScannerTest {
     }
 
     @Test
+    void readsTraceIdsFromTheNewTracerHeader() {
+        ByteBuf h = blob();
+        str(str(h, "new_rpc_trace_context"), "tcid=0a0b0c&spid=0.1.2&pspid=0.1&sample=true&");
+        BoltFrame f = BoltFrameDecoderTest.decode(request("x.Req", done(h), new byte[0]));
+        try {
+            assertEquals("0a0b0c", f.traceId());
+            assertEquals("0.1.2", f.rpcId());
+            assertNull(f.targetApp());
+        } finally {
+            f.release();
+        }
+    }
+
+    @Test
     void findsNonAsciiKeys() {
         ByteBuf h = blob();
         str(str(h, "键"), "值");
