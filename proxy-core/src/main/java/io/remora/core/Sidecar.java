@@ -137,6 +137,9 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
                     java.net.InetAddress.getByName(m.address() == null ? "127.0.0.1" : m.address()), m.port()));
             startup.info("Prometheus metrics on http://{}:{}/metrics", ma.getAddress().getHostAddress(), ma.getPort());
         }
+        for (SidecarExtension ext : extensions) {
+            ext.started();
+        }
         startup.info("remora ready in {} ms (pid {}, {} worker thread(s), log dir {})",
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), ProcessHandle.current().pid(),
                 snap.workerThreads(), logs.dir());
@@ -195,8 +198,19 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
         return logs;
     }
 
+    @Override
     public ListenerManager listeners() {
         return listeners;
+    }
+
+    @Override
+    public AdminServer adminServer() {
+        return admin;
+    }
+
+    @Override
+    public AdminServer metricsServer() {
+        return metricsServer;
     }
 
     @Override
@@ -248,6 +262,7 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
                 case "-c", "--config" -> configFile = Path.of(need(args, ++i, "--config"));
                 case "--log-dir" -> logDir = Path.of(need(args, ++i, "--log-dir"));
                 case "--validate" -> validateOnly = true;
+                case "--upgrade" -> System.setProperty("remora.upgrade", "true"); // read by the upgrade module
                 case "-h", "--help" -> {
                     System.out.println(USAGE);
                     return;
@@ -334,8 +349,10 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
     }
 
     private static final String USAGE = """
-            usage: remora --config <file.json> [--log-dir <dir>] [--validate]
+            usage: remora --config <file.json> [--log-dir <dir>] [--validate] [--upgrade]
               --config    the sidecar config (JSON; see README "Configuration")
               --log-dir   directory for default.log and the other log files (overrides log.dir)
-              --validate  check the config and exit (0 = valid, 2 = invalid)""";
+              --validate  check the config and exit (0 = valid, 2 = invalid)
+              --upgrade   take over listeners and connections from the running sidecar (upgrade module; see
+                          upgrade/README.md); without an old sidecar to take over from, start normally""";
 }

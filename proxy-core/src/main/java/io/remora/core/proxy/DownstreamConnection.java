@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * The engine's end of one downstream (caller) connection: turns decoded frames into {@link RpcStream}s, answers
  * heartbeats itself, and closes the connection (only this one) on a malformed frame or when idle.
  */
-public final class DownstreamConnection extends ChannelInboundHandlerAdapter {
+public final class DownstreamConnection extends ChannelInboundHandlerAdapter implements ConnectionHandoff {
 
     private static final Logger log = LoggerFactory.getLogger(DownstreamConnection.class);
 
@@ -29,6 +29,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter {
     private Channel channel;
     private String callerIp = "";
     private int inflight;
+    private boolean closeWhenDone;
 
     public DownstreamConnection(ListenerSlot slot, RpcCodec codec) {
         this.slot = slot;
@@ -71,7 +72,11 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter {
             callerIp = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
         }
         slot.connections().add(channel);
-        slot.metrics().connectionOpened();
+        if (channel.hasAttr(ListenerManager.ADOPTED)) {
+            slot.metrics().connectionAdopted(); // accepted (and counted) by the previous process
+        } else {
+            slot.metrics().connectionOpened();
+        }
     }
 
     @Override
@@ -128,7 +133,27 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter {
     }
 
     void streamDone() {
-        inflight--;
+        if (--inflight == 0 && closeWhenDone) {
+            closeAfterWrites();
+        }
+    }
+
+    @Override
+    public boolean quiescent() {
+        return inflight == 0;
+    }
+
+    @Override
+    public void closeGracefully() {
+        if (inflight == 0) {
+            closeAfterWrites();
+        } else {
+            closeWhenDone = true;
+        }
+    }
+
+    private void closeAfterWrites() {
+        channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(io.netty.channel.ChannelFutureListener.CLOSE);
     }
 
     @Override
