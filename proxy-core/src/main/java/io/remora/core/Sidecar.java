@@ -62,6 +62,7 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
     private final Map<String, java.util.function.BooleanSupplier> readinessChecks =
             new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean closed;
+    private volatile SidecarConfig initialConfig;
 
     private Sidecar(LogManager logs, int workerThreads, ProtocolRegistry protocols,
                     Map<String, StreamFilterFactory> filters, long startNanos, SidecarConfig.Metrics m) {
@@ -115,6 +116,7 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
 
     private void boot(SidecarConfig cfg, String sourceName) throws Exception {
         config.validate(cfg);
+        initialConfig = cfg;
         if (cfg.log() != null && cfg.log().levels() != null) {
             for (Map.Entry<String, String> e : cfg.log().levels().entrySet()) {
                 logs.fileLogger(e.getKey(), e.getValue());
@@ -201,6 +203,11 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
     @Override
     public ListenerManager listeners() {
         return listeners;
+    }
+
+    @Override
+    public SidecarConfig initialConfig() {
+        return initialConfig;
     }
 
     @Override

@@ -29,6 +29,12 @@ public interface SidecarContext {
      */
     void addReadinessCheck(String name, java.util.function.BooleanSupplier check);
 
+    /** The config this process was started with: available in {@link SidecarExtension#start}, before the first apply. */
+    default io.remora.core.config.SidecarConfig initialConfig() {
+        ConfigManager c = config();
+        return c == null || c.current() == null ? null : c.current().source();
+    }
+
     /** The engine's listeners: socket handoff hooks for the upgrade module (null where there is no engine). */
     default io.remora.core.proxy.ListenerManager listeners() {
         return null;
