@@ -142,9 +142,16 @@ public final class ListenerManager implements ConfigManager.Applier {
         inherited.put(name, fd);
     }
 
-    /** Inherited listening sockets no listener has taken (yet): name to fd. */
-    public Map<String, Integer> unclaimedInherited() {
-        return Map.copyOf(inherited);
+    /** Removes and returns the inherited listening sockets no listener took (name to fd); the caller closes them. */
+    public Map<String, Integer> takeUnclaimedInherited() {
+        Map<String, Integer> m = new LinkedHashMap<>();
+        for (String name : List.copyOf(inherited.keySet())) {
+            Integer fd = inherited.remove(name);
+            if (fd != null) {
+                m.put(name, fd);
+            }
+        }
+        return m;
     }
 
     /**
