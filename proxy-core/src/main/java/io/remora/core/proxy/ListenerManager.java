@@ -203,4 +203,27 @@ public final class ListenerManager implements ConfigManager.Applier {
             s.connections().close().awaitUninterruptibly();
         }
     }
+
+    /** Asks every connection to close after its last in-flight response (graceful drain). */
+    public void closeConnectionsWhenIdle() {
+        for (ListenerSlot s : slots()) {
+            for (Channel ch : s.connections()) {
+                DownstreamConnection dc = ch.pipeline().get(DownstreamConnection.class);
+                if (dc != null) {
+                    dc.closeWhenIdle();
+                } else {
+                    ch.close();
+                }
+            }
+        }
+    }
+
+    /** Open downstream connections across all listeners. */
+    public int openConnections() {
+        int n = 0;
+        for (ListenerSlot s : slots()) {
+            n += s.connections().size();
+        }
+        return n;
+    }
 }
