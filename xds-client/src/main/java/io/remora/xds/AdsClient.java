@@ -96,6 +96,7 @@ final class AdsClient {
     private boolean initialFetchTimedOut;
     private SidecarConfig lastApplied;
     private long lastApplyMillis = -1;
+    private long lastProcessMillis = -1;
     private long lastBackoffMillis;
     private Instant lastAppliedAt;
     private ScheduledFuture<?> warmingTimer;
@@ -134,21 +135,17 @@ final class AdsClient {
     }
 
     void stop() {
-        exec.execute(() -> {
-            state = State.STOPPED;
-            if (requests != null) {
-                try {
-                    requests.onCompleted();
-                } catch (RuntimeException ignored) {
-                    // the stream may already be gone
-                }
-            }
-        });
-        exec.shutdown();
         try {
-            exec.awaitTermination(2, TimeUnit.SECONDS);
+            exec.submit(() -> {
+                state = State.STOPPED;
+                if (requests != null) {
+                    requests.onCompleted();
+                }
+            }).get(2, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            log.warn("xds: closing the stream failed: {}", e.toString());
         }
         exec.shutdownNow();
         if (channel != null) {
@@ -292,6 +289,7 @@ final class AdsClient {
     }
 
     private void process(TypeState ts, DiscoveryResponse r) {
+        long t0 = System.nanoTime();
         ts.cancelDelayedNack();
         ts.nonce = r.getNonce();
         String type = XdsResources.shortName(ts.typeUrl);
@@ -358,7 +356,9 @@ final class AdsClient {
         ts.nackRepeats = 0;
         ts.acks++;
         acks.incrementAndGet();
-        log.info("xds: ACK {} version {} ({} resource(s))", type, r.getVersionInfo(), raw.size());
+        lastProcessMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        log.info("xds: ACK {} version {} ({} resource(s), processed in {} ms)", type, r.getVersionInfo(), raw.size(),
+                lastProcessMillis);
         send(request(ts, null));
         if (ts.typeUrl.equals(XdsResources.CLUSTER)) {
             subscribe(types.get(XdsResources.ENDPOINT), names(ts, x -> ((XCluster) x).edsName()));
@@ -583,6 +583,7 @@ final class AdsClient {
         o.put("last_backoff_ms", lastBackoffMillis);
         o.put("last_error", lastError);
         o.put("last_apply_ms", lastApplyMillis);
+        o.put("last_process_ms", lastProcessMillis);
         o.put("last_applied_at", lastAppliedAt == null ? null : lastAppliedAt.toString());
         ArrayNode w = o.putArray("warming");
         new TreeSet<>(waitingSince.keySet()).forEach(w::add);

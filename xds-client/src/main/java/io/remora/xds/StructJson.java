@@ -31,7 +31,11 @@ final class StructJson {
             case STRING_VALUE -> F.textNode(v.getStringValue());
             case NUMBER_VALUE -> {
                 double d = v.getNumberValue();
-                yield d == Math.rint(d) && Math.abs(d) < 9.007199254740992E15 ? F.numberNode((long) d) : F.numberNode(d);
+                if (d == Math.rint(d) && Math.abs(d) < 9.007199254740992E15) {
+                    long l = (long) d;
+                    yield l == (int) l ? F.numberNode((int) l) : F.numberNode(l);
+                }
+                yield F.numberNode(d);
             }
             case STRUCT_VALUE -> toJson(v.getStructValue());
             case LIST_VALUE -> {
