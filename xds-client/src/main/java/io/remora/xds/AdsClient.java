@@ -357,6 +357,7 @@ final class AdsClient {
         ts.acks++;
         acks.incrementAndGet();
         lastProcessMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        ts.lastProcessMs = lastProcessMillis;
         log.info("xds: ACK {} version {} ({} resource(s), processed in {} ms)", type, r.getVersionInfo(), raw.size(),
                 lastProcessMillis);
         send(request(ts, null));
@@ -598,6 +599,7 @@ final class AdsClient {
             t.put("acks", ts.acks);
             t.put("nacks", ts.nacks);
             t.put("last_nack", ts.lastNack);
+            t.put("last_process_ms", ts.lastProcessMs);
             ArrayNode sub = t.putArray("subscribed");
             ts.names.forEach(sub::add);
             ObjectNode res = t.putObject("resources");

@@ -28,6 +28,7 @@ final class TypeState {
     String lastNackKey;
     int nackRepeats;
     ScheduledFuture<?> delayedNack;
+    long lastProcessMs = -1;
     long acks;
     long nacks;
 
