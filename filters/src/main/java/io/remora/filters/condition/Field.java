@@ -14,7 +14,10 @@ public enum Field {
     CALLER_APP("caller_app"),
     /** The downstream connection's remote IP. */
     CALLER_IP("caller_ip"),
-    /** Server side: this sidecar's own app ({@code node.app}); client side the provider is not known yet: absent. */
+    /**
+     * Server side: this sidecar's own app ({@code node.app}). Client side: the target app the request names
+     * ({@link io.remora.core.protocol.RequestHeaders#targetApp()}, Bolt's {@code sofa_head_target_app}), else absent.
+     */
     PROVIDER_APP("provider_app"),
     METHOD("method"),
     SERVICE("service");
@@ -35,7 +38,7 @@ public enum Field {
             case TRAFFIC_TYPE -> ctx.request().protocol();
             case CALLER_APP -> ctx.callerApp();
             case CALLER_IP -> ctx.callerIp();
-            case PROVIDER_APP -> ctx.direction() == Direction.INBOUND ? ctx.localApp() : null;
+            case PROVIDER_APP -> ctx.direction() == Direction.INBOUND ? ctx.localApp() : ctx.request().targetApp();
             case METHOD -> ctx.request().method();
             case SERVICE -> ctx.request().service();
         };

@@ -78,6 +78,9 @@ public final class RateLimiter implements ActiveRule {
     /** Gives back what {@link #tryPass} took for a call that will not run after all. */
     void cancel() {
         inFlight.decrementAndGet();
+        if (bucket != null && !rule.scope().observe()) {
+            bucket.refund();
+        }
     }
 
     void complete(ResponseClass result, long durationNanos) {
@@ -87,6 +90,11 @@ public final class RateLimiter implements ActiveRule {
             counters.exceptions.increment();
         }
         counters.rtNanos.add(durationNanos);
+    }
+
+    /** Whole tokens in the bucket now (qps rules), else -1. */
+    long tokens() {
+        return bucket == null ? -1 : bucket.available();
     }
 
     public int concurrency() {

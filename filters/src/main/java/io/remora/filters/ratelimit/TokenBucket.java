@@ -37,6 +37,11 @@ final class TokenBucket {
         }
     }
 
+    /** Puts back a token taken by {@link #tryAcquire} for a call that did not go ahead. */
+    void refund() {
+        fullAt.addAndGet(-intervalNanos);
+    }
+
     /** Whole tokens available now. */
     long available() {
         long now = ticker.getAsLong();
