@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.function.BiConsumer;
 
 /** A request as a filter sees it, without a socket: records how it was answered. */
-public final class FakeCall implements RequestContext, RequestHeaders {
+public class FakeCall implements RequestContext, RequestHeaders {
 
     private String protocol = "bolt";
     private String service = "com.example.HelloService:1.0";
