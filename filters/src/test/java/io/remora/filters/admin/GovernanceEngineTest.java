@@ -130,6 +130,23 @@ class GovernanceEngineTest {
         assertTrue(r.ok());
         assertTrue(ms >= 300 && ms < 3000, "took " + ms + " ms");
         assertEquals(1, upstream.requests.size());
+        String log = awaitLog("fault_inject.log", "rule=slow");
+        assertTrue(log.contains("rule=slow resource=" + SVC + "#* type=delay mode=intercept injected=1"), log);
+    }
+
+    /** The log file's text once it contains {@code text} (the reporter writes once a second). */
+    private String awaitLog(String file, String text) throws Exception {
+        Path log = sidecar.logDir().resolve(file);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        String content = "";
+        while (System.nanoTime() < deadline) {
+            content = Files.exists(log) ? Files.readString(log) : "";
+            if (content.contains(text)) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        return content;
     }
 
     @Test
@@ -194,16 +211,7 @@ class GovernanceEngineTest {
         start("{\"rate_limit\":[" + qps("hello-qps", 1) + "]}");
         call();
         call();
-        Path log = sidecar.logDir().resolve("flow-control.log");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        String text = "";
-        while (System.nanoTime() < deadline) {
-            text = Files.exists(log) ? Files.readString(log) : "";
-            if (text.contains("rule=hello-qps")) {
-                break;
-            }
-            Thread.sleep(100);
-        }
+        String text = awaitLog("flow-control.log", "rule=hello-qps");
         assertTrue(text.contains("rule=hello-qps resource=" + SVC + "#* mode=intercept pass=1 block=1"), text);
         assertTrue(text.contains("complete=1 exception=0"), text);
     }

@@ -332,15 +332,14 @@ class BoltGovernanceTest {
                         .status());
                 assertEquals(400, sidecar.admin("PUT", "/api/v1/rules/rate_limit", "[{\"name\":\"broken\"}]")
                         .status());
+                awaitCount(ok, ok.get() + 10);
             }
-            long okBefore = ok.get();
             assertEquals(200, sidecar.admin("PUT", "/api/v1/rules/fault_inject",
                     "[" + rule("maintenance", "\"type\":\"abort\"") + "]").status());
             awaitCount(explained, 10);
             assertEquals(200, sidecar.admin("PUT", "/api/v1/rules/fault_inject", "[]").status());
             long okAfterFault = ok.get();
             awaitCount(ok, okAfterFault + 50);
-            assertTrue(okBefore > 50, "load ran: " + okBefore);
         } finally {
             running.set(false);
             load.shutdown();
