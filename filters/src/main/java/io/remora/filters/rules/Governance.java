@@ -120,8 +120,6 @@ public final class Governance {
      * known keep their state; state of rules no longer present is dropped with its meters.
      */
     public synchronized void publish(GovernanceRules next, String localApp) {
-        Map<String, RateLimitRule> rlDefs = new LinkedHashMap<>();
-        next.rateLimit().forEach(r -> rlDefs.put(r.scope().identity(), r));
         Map<String, Object> wanted = new LinkedHashMap<>();
         next.rateLimit().forEach(r -> wanted.put(r.scope().identity(), r));
         next.circuitBreaker().forEach(r -> wanted.put(r.scope().identity(), r));

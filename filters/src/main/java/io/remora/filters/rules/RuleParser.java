@@ -130,7 +130,7 @@ public final class RuleParser {
         List<Condition> out = new ArrayList<>();
         for (int i = 0; i < list.size(); i++) {
             RuleReader c = new RuleReader(list.get(i), rule.path() + ".conditions[" + i + "]");
-            c.ruleName(ruleNameOf(rule));
+            c.ruleName(rule.ruleNameOrNull());
             String source = c.choice("source", false, "system", "header");
             String fieldName = c.requiredText("field");
             Field field = null;
@@ -188,10 +188,6 @@ public final class RuleParser {
                     : Condition.onHeader(fieldName, op, value, values, pattern));
         }
         return ConditionSet.of(out);
-    }
-
-    private static String ruleNameOf(RuleReader r) {
-        return r.ruleNameOrNull();
     }
 
     /** JSON text with object keys sorted, so equal content gives equal text. */
