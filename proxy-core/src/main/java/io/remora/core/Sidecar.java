@@ -278,6 +278,7 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
         }
         listeners.closeListeners();
         listeners.closeConnections();
+        listeners.closeUpstreamConnections();
         admin.stop();
         metricsServer.stop();
         digest.close();
