@@ -29,7 +29,6 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter imp
     private Channel channel;
     private String callerIp = "";
     private int inflight;
-    private boolean closeWhenDone;
 
     public DownstreamConnection(ListenerSlot slot, RpcCodec codec) {
         this.slot = slot;
@@ -133,10 +132,13 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter imp
     }
 
     void streamDone() {
-        if (--inflight == 0 && closeWhenDone) {
-            closeAfterWrites();
+        inflight--;
+        if (closeWhenIdle && inflight == 0) {
+            closeAfterFlush();
         }
     }
+
+    private boolean closeWhenIdle;
 
     @Override
     public boolean quiescent() {
@@ -145,15 +147,29 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter imp
 
     @Override
     public void closeGracefully() {
+        closeWhenIdle();
+    }
+
+    /**
+     * Graceful close for draining: no new request is taken after this, and the connection closes once its last
+     * response is written (at once if none is in flight). Runs on the connection's event loop.
+     */
+    public void closeWhenIdle() {
+        if (!channel.eventLoop().inEventLoop()) {
+            channel.eventLoop().execute(this::closeWhenIdle);
+            return;
+        }
+        closeWhenIdle = true;
+        channel.config().setAutoRead(false);
         if (inflight == 0) {
-            closeAfterWrites();
-        } else {
-            closeWhenDone = true;
+            closeAfterFlush();
         }
     }
 
-    private void closeAfterWrites() {
-        channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+    private void closeAfterFlush() {
+        LoopContext.current().flush();
+        channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER)
+                .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
     }
 
     @Override
