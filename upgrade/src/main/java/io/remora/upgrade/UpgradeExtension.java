@@ -177,9 +177,17 @@ public final class UpgradeExtension implements SidecarExtension {
         t.start();
     }
 
-    /** The old process is done: exit (the shutdown hook closes what is left) unless -Dremora.upgrade.exit=false. */
+    /**
+     * The old process is done: stop the way SIGTERM does (the command line's drain-and-close path, exit 0), unless
+     * -Dremora.upgrade.exit=false (in-process tests).
+     */
     void exitAfterHandoff() {
-        if (!"false".equals(System.getProperty("remora.upgrade.exit"))) {
+        if ("false".equals(System.getProperty("remora.upgrade.exit"))) {
+            return;
+        }
+        try {
+            sun.misc.Signal.raise(new sun.misc.Signal("TERM"));
+        } catch (IllegalArgumentException e) {
             new Thread(() -> System.exit(0), "remora-upgrade-exit").start();
         }
     }
