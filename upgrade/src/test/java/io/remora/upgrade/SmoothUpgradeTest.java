@@ -183,6 +183,22 @@ class SmoothUpgradeTest {
                 load.ok.get(), load.failed.get(), load.newConnections.get());
     }
 
+    @Test
+    void newProcessOnNioRefusesTheUpgradeAndTheOldKeepsServing() throws Exception {
+        SidecarProcess old = processes.get(0);
+        startLoad();
+        load.awaitOk(100, 20_000);
+        SidecarProcess nio = launch("nio", true, "-Dremora.transport=nio");
+        int code = nio.awaitExit(30_000);
+        assertTrue(code != 0, "the NIO process must not start: " + nio.output());
+        assertTrue(nio.output().contains("upgrade: refused: the transport is nio"), nio.output());
+        assertTrue(nio.output().contains("cannot bind"), nio.output());
+        load.awaitOk(load.ok.get() + 100, 20_000);
+        assertEquals(old.pid(), states().path("pid").asLong());
+        load.close();
+        assertEquals(0, load.failed.get(), "failed requests: " + load.errors);
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private SidecarProcess launch(String name, boolean upgrade, String... props) throws Exception {
