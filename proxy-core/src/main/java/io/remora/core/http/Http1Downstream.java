@@ -219,7 +219,7 @@ final class Http1Downstream extends ChannelInboundHandlerAdapter implements Down
             channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             return;
         }
-        while (current == null && !closing && !queued.isEmpty()) {
+        while (!closing && !queued.isEmpty() && (current == null || !currentRequestDone)) {
             dispatch(queued.poll());
         }
         if (current == null && bytesSinceHead && headerTimer == null && !closing) {

@@ -70,6 +70,7 @@ final class HttpExchange implements RequestContext, Runnable {
     private boolean closeDownstream;
     private boolean skipLast;
     private boolean done;
+    private boolean retried;
     private UpstreamLink link;
     private Channel up;
     private Cluster cluster;
@@ -168,8 +169,8 @@ final class HttpExchange implements RequestContext, Runnable {
         cluster = c;
         Protocol p = c.protocol();
         boolean h2;
-        if (p == null) {
-            h2 = down.http2();
+        if (p == null || p.name().equals("http")) {
+            h2 = grpc; // HTTP/1.1 upstream unless the cluster says http2; gRPC needs HTTP/2
         } else if (p instanceof HttpProtocol) {
             h2 = p.name().equals("http2");
         } else {
@@ -192,7 +193,7 @@ final class HttpExchange implements RequestContext, Runnable {
             return;
         }
         timeoutTask = down.channel().eventLoop().schedule(this, remaining, TimeUnit.NANOSECONDS);
-        HttpUpstreams.current().acquire(this, down.channel().eventLoop(), c, h, h2);
+        HttpUpstreams.current().acquire(this, down.channel().eventLoop(), c, h, h2, false);
     }
 
     // ---- upstream side
@@ -206,12 +207,17 @@ final class HttpExchange implements RequestContext, Runnable {
         link = l;
         l.exchange = this;
         up = l.channel;
-        prepareRequestHead(l.http2());
-        requestHeadWritten = true;
+        if (!requestHeadWritten) {
+            prepareRequestHead(l.http2());
+        }
         sentNanos = System.nanoTime();
         cluster.metrics().requestSent();
         l.hostMetrics.request();
         up.write(request, up.voidPromise());
+        if (requestHeadWritten) { // a retry of a bodiless request: the original end of body went with the dead link
+            up.write(LastHttpContent.EMPTY_LAST_CONTENT, up.voidPromise());
+        }
+        requestHeadWritten = true;
         if (request instanceof LastHttpContent) {
             requestSent = true;
         }
@@ -269,10 +275,20 @@ final class HttpExchange implements RequestContext, Runnable {
         if (done) {
             return;
         }
+        UpstreamLink l = link;
         link = null;
+        up = null;
+        if (!responseStarted && l != null && l.reused && !retried && requestReceived && requestBytes == 0
+                && !(request instanceof FullHttpMessage)) {
+            // a pooled keep-alive connection the server had closed meanwhile: try once on a fresh one
+            retried = true;
+            cluster.metrics().requestDone(-1);
+            HttpUpstreams.current().acquire(this, down.channel().eventLoop(), cluster, host, false, true);
+            return;
+        }
         if (!responseStarted) {
             fail(ProxyError.UPSTREAM_RESET, "upstream " + host.address() + " closed the "
-                    + (up != null && link == null ? "connection" : "stream") + " before responding");
+                    + (l != null && l.http2() ? "stream" : "connection") + " before responding");
         } else {
             abort(ResponseClass.RPC_ERROR, "upstream " + host.address() + " reset mid-response");
         }

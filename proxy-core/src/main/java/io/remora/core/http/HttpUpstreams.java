@@ -47,7 +47,8 @@ final class HttpUpstreams {
         Http2Upstream h2;
     }
 
-    void acquire(HttpExchange ex, EventLoop loop, Cluster cluster, Host host, boolean h2) {
+    /** {@code fresh}: do not take an idle connection (a retry after a stale one). */
+    void acquire(HttpExchange ex, EventLoop loop, Cluster cluster, Host host, boolean h2, boolean fresh) {
         PerHost ph = hosts.computeIfAbsent(host, h -> new PerHost());
         if (h2) {
             Http2Upstream c = ph.h2;
@@ -64,8 +65,9 @@ final class HttpUpstreams {
             return;
         }
         H1Link l;
-        while ((l = ph.idle.pollLast()) != null) {
+        while (!fresh && (l = ph.idle.pollLast()) != null) {
             if (l.channel.isActive()) {
+                l.reused = true;
                 l.markBusy();
                 ph.busy++;
                 ex.upstreamReady(l);

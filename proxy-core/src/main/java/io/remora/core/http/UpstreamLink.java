@@ -17,6 +17,8 @@ abstract class UpstreamLink extends ChannelInboundHandlerAdapter {
     final HostMetrics hostMetrics;
     Channel channel;
     HttpExchange exchange;
+    /** Taken from the idle list (the server may have closed it meanwhile). */
+    boolean reused;
 
     UpstreamLink(Host host, HostMetrics hostMetrics) {
         this.host = host;
