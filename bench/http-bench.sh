@@ -27,7 +27,7 @@ http {
   upstream origin { server 127.0.0.1:$ORIGIN; keepalive 64; }
   server { listen 127.0.0.1:$ORIGIN; location / { return 200 "hello from origin\n"; } }
   server { listen 127.0.0.1:$NGINX_H1; location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; } }
-  server { listen 127.0.0.1:$NGINX_H2; http2 on; location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; } }
+  server { listen 127.0.0.1:$NGINX_H2 http2; location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; } }
 }
 NGX
 nginx -c "$W/nginx.conf" -e "$W/nginx-error.log" & pids+=($!)
@@ -68,7 +68,7 @@ done
 
 h1() { wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$1/" | awk '/Requests\/sec/{r=$2} /99%/{p=$2} END{printf "%12s req/s  p99 %s", r, p}'; }
 h2() { h2load -c"$((CONNS / STREAMS > 0 ? CONNS / STREAMS : 1))" -m"$STREAMS" -D"$DURATION" "http://127.0.0.1:$1/" 2>/dev/null \
-        | awk '/finished in/{r=$4} /requests:/{f=$8} END{printf "%12s req/s  failed %s", r, f}'; }
+        | awk '/finished in/{r=$4} /requests:/{f=$8} END{printf "%12s req/s  ok %s", r, f}'; }
 
 printf '%-10s %-46s %-46s\n' proxy "HTTP/1.1 (wrk, $CONNS conns)" "h2c (h2load, $STREAMS streams/conn)"
 printf '%-10s %-46s %-46s\n' direct  "$(h1 $ORIGIN)"     "-"
