@@ -15,6 +15,7 @@ import io.remora.core.config.ListenerSpec;
 import io.remora.core.config.SidecarConfig;
 import io.remora.core.digest.DigestLog;
 import io.remora.core.metrics.ProxyMetrics;
+import io.remora.core.protocol.DownstreamInstaller;
 import io.remora.core.protocol.RpcCodec;
 import io.remora.core.transport.Transport;
 import java.net.InetSocketAddress;
@@ -291,12 +292,23 @@ public final class ListenerManager implements ConfigManager.Applier {
             p.addLast("detect", new ProtocolDetector(slot, this));
         } else {
             RpcCodec codec = spec.codecs().get(0);
+            DownstreamInstaller own = codec.protocol().downstreamInstaller();
+            if (own != null) {
+                own.install(p, slot, codec);
+                return;
+            }
             p.addLast("decoder", codec.newDecoder());
             p.addLast("proxy", new DownstreamConnection(slot, codec));
         }
     }
 
     void installProtocol(ChannelPipeline p, ListenerSlot slot, RpcCodec codec, String detectorName) {
+        DownstreamInstaller own = codec.protocol().downstreamInstaller();
+        if (own != null) {
+            own.install(p, slot, codec); // adds after the detector, which is last
+            p.remove(detectorName);
+            return;
+        }
         p.addAfter(detectorName, "proxy", new DownstreamConnection(slot, codec));
         p.addAfter(detectorName, "decoder", codec.newDecoder());
         p.remove(detectorName);
