@@ -28,4 +28,13 @@ public interface SidecarContext {
      * and its listeners are serving. E.g. the xDS client until the first full config is applied.
      */
     void addReadinessCheck(String name, java.util.function.BooleanSupplier check);
+
+    /**
+     * Stops ({@code false}) or resumes ({@code true}) accepting connections on listener {@code listener} by closing or
+     * re-binding its socket on the same address; open connections are untouched. Blocks while binding; call off the
+     * event loops. Returns false if there is no such listener or the bind failed.
+     */
+    default boolean setListenerAccepting(String listener, boolean accepting) {
+        return false;
+    }
 }

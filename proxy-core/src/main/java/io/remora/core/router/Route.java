@@ -13,9 +13,11 @@ public final class Route {
     /** Cumulative weights, same length as clusters; null for a single cluster. */
     private final int[] cumulativeWeights;
     private final long timeoutMillis;
+    private final RetryPolicy retryPolicy;
 
     Route(String name, String method, HeaderMatcher[] headers, String[] clusters, int[] cumulativeWeights,
-          long timeoutMillis) {
+          long timeoutMillis, RetryPolicy retryPolicy) {
+        this.retryPolicy = retryPolicy;
         this.name = name;
         this.method = method;
         this.headers = headers;
@@ -31,6 +33,11 @@ public final class Route {
     /** The route's timeout in ms, used when the request carries none; 0 = none. */
     public long timeoutMillis() {
         return timeoutMillis;
+    }
+
+    /** The retry policy, or null for none. */
+    public RetryPolicy retryPolicy() {
+        return retryPolicy;
     }
 
     boolean matches(RequestHeaders request) {

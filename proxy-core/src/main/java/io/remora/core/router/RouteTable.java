@@ -145,7 +145,8 @@ public final class RouteTable {
             throw new ConfigException(p + ".timeout_ms", "must be >= 0, was " + timeout);
         }
         String name = r.name() != null ? r.name() : "route-" + index;
-        return new Route(name, method, headers.toArray(new HeaderMatcher[0]), clusters, cumulative, timeout);
+        RetryPolicy retry = RetryPolicy.compile(r.retryPolicy(), p + ".retry_policy");
+        return new Route(name, method, headers.toArray(new HeaderMatcher[0]), clusters, cumulative, timeout, retry);
     }
 
     private static HeaderMatcher compileHeader(SidecarConfig.HeaderMatch h, String p) throws ConfigException {
