@@ -283,6 +283,7 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
         }
         listeners.closeListeners();
         listeners.closeConnections();
+        listeners.closeUpstreamConnections();
         admin.stop();
         metricsServer.stop();
         digest.close();
