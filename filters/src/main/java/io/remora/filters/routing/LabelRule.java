@@ -70,7 +70,7 @@ final class LabelRule {
     private HostSet[] build(Cluster c, LabelIndex index) {
         HostSet[] out = new HostSet[groups.length];
         for (int i = 0; i < groups.length; i++) {
-            out[i] = c.subset(index.select(c, groups[i].labels()));
+            out[i] = index.subset(c, groups[i].labels());
         }
         return out;
     }
@@ -93,6 +93,13 @@ final class LabelRule {
     /** Per-cluster label index: label=value to hosts, built once per cluster object, so a group is an intersection. */
     static final class LabelIndex {
         private final Map<Cluster, Map<String, List<Host>>> byCluster = new ConcurrentHashMap<>();
+        /** Groups with the same labels in the same cluster share one subset (thousands of rules, few label sets). */
+        private final Map<Cluster, Map<Map<String, String>, HostSet>> subsets = new ConcurrentHashMap<>();
+
+        HostSet subset(Cluster c, Map<String, String> labels) {
+            return subsets.computeIfAbsent(c, k -> new ConcurrentHashMap<>())
+                    .computeIfAbsent(labels, l -> c.subset(select(c, l)));
+        }
 
         Host[] select(Cluster c, Map<String, String> labels) {
             Host[] all = c.hosts();
