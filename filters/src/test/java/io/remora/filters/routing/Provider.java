@@ -4,19 +4,19 @@ import com.alipay.sofa.rpc.config.ApplicationConfig;
 import com.alipay.sofa.rpc.config.ConsumerConfig;
 import com.alipay.sofa.rpc.config.ProviderConfig;
 import com.alipay.sofa.rpc.config.ServerConfig;
-import io.remora.filters.it.HelloService;
+
 import io.remora.testing.TestSidecar;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** One real SOFARPC bolt provider on 127.0.0.1 that answers {@code sayHello} with its own id; can fail or stop. */
-final class Provider implements HelloService, AutoCloseable {
+final class Provider implements Greeter, AutoCloseable {
 
     final String id;
     final int port;
     final AtomicInteger calls = new AtomicInteger();
     volatile boolean failing;
     private ServerConfig server;
-    private ProviderConfig<HelloService> provider;
+    private ProviderConfig<Greeter> provider;
 
     Provider(String id) {
         this(id, TestSidecar.freePort());
@@ -31,9 +31,9 @@ final class Provider implements HelloService, AutoCloseable {
     synchronized void start() {
         server = new ServerConfig().setProtocol("bolt").setHost("127.0.0.1").setBoundHost("127.0.0.1")
                 .setPort(port).setDaemon(true);
-        provider = new ProviderConfig<HelloService>()
+        provider = new ProviderConfig<Greeter>()
                 .setApplication(new ApplicationConfig().setAppName("hello-server"))
-                .setInterfaceId(HelloService.class.getName()).setRef(this).setServer(server).setRegister(false)
+                .setInterfaceId(Greeter.class.getName()).setRef(this).setServer(server).setRegister(false)
                 .setRepeatedExportLimit(-1);
         provider.export();
     }
@@ -75,10 +75,10 @@ final class Provider implements HelloService, AutoCloseable {
     }
 
     /** A direct-URL SOFARPC consumer with app name {@code app}. Caller unRefers. */
-    static ConsumerConfig<HelloService> consumer(String app, int port) {
-        return new ConsumerConfig<HelloService>()
+    static ConsumerConfig<Greeter> consumer(String app, int port) {
+        return new ConsumerConfig<Greeter>()
                 .setApplication(new ApplicationConfig().setAppName(app))
-                .setInterfaceId(HelloService.class.getName())
+                .setInterfaceId(Greeter.class.getName())
                 .setProtocol("bolt")
                 .setDirectUrl("bolt://127.0.0.1:" + port)
                 .setRegister(false)

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.alipay.remoting.rpc.RpcClient;
 import com.alipay.sofa.rpc.config.ConsumerConfig;
 import io.remora.core.cluster.Host;
-import io.remora.filters.it.HelloService;
+
 import io.remora.testing.TestSidecar;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -36,12 +36,12 @@ import org.junit.jupiter.api.Test;
  */
 class RoutingEndToEndTest {
 
-    static final String SVC = HelloService.class.getName() + ":1.0";
+    static final String SVC = Greeter.class.getName() + ":1.0";
     private static Provider gray;
     private static Provider base1;
     private static Provider base2;
     private TestSidecar sidecar;
-    private final List<ConsumerConfig<HelloService>> consumers = new ArrayList<>();
+    private final List<ConsumerConfig<Greeter>> consumers = new ArrayList<>();
     private final List<Provider> extra = new ArrayList<>();
 
     @BeforeAll
@@ -93,8 +93,8 @@ class RoutingEndToEndTest {
                 """.formatted(routeExtra, hosts, clusterExtra, extensions));
     }
 
-    private HelloService client(String app) {
-        ConsumerConfig<HelloService> c = Provider.consumer(app, sidecar.port("egress"));
+    private Greeter client(String app) {
+        ConsumerConfig<Greeter> c = Provider.consumer(app, sidecar.port("egress"));
         consumers.add(c);
         return c.refer();
     }
@@ -113,7 +113,7 @@ class RoutingEndToEndTest {
              "conditions":[{"source":"system","field":"caller_app","operator":"equals","value":"gray-client"}],
              "groups":[{"name":"gray","weight":100,"labels":{"LABEL":"gray"}}]}""".formatted(SVC);
 
-    private static Map<String, Integer> count(HelloService s, int n) {
+    private static Map<String, Integer> count(Greeter s, int n) {
         Map<String, Integer> seen = new HashMap<>();
         for (int i = 0; i < n; i++) {
             seen.merge(s.sayHello("x"), 1, Integer::sum);
@@ -164,7 +164,7 @@ class RoutingEndToEndTest {
         sidecar.close();
         sidecar = null;
         start("", labeledHosts(), "", rules(emptyGroupRule("r", 5, false, false)));
-        HelloService s = client("c");
+        Greeter s = client("c");
         RuntimeException e = assertThrows(RuntimeException.class, () -> s.sayHello("x"));
         assertTrue(String.valueOf(e.getMessage()).contains("no healthy upstream"), e.getMessage());
     }
@@ -180,14 +180,14 @@ class RoutingEndToEndTest {
         sidecar.close();
         sidecar = null;
         start("", labeledHosts(), "", rules(lowerToBase, emptyGroupRule("high", 9, false, false)));
-        HelloService s = client("c");
+        Greeter s = client("c");
         assertThrows(RuntimeException.class, () -> s.sayHello("x"));
     }
 
     @Test
     void adminReplacesRulesLiveUnderLoadWithoutFailures() throws Exception {
         start("", labeledHosts(), "", rules(GRAY_10));
-        HelloService s = client("c");
+        Greeter s = client("c");
         AtomicBoolean run = new AtomicBoolean(true);
         AtomicInteger failures = new AtomicInteger();
         AtomicInteger calls = new AtomicInteger();
@@ -246,7 +246,7 @@ class RoutingEndToEndTest {
     @Test
     void isolatesAFailingProviderAndReturnsItAfterTheIsolationPeriod() throws Exception {
         start(OUTLIER.formatted(1), labeledHosts(), "", "{}");
-        HelloService s = client("c");
+        Greeter s = client("c");
         base1.failing = true;
         int failed = 0;
         for (int i = 0; i < 60; i++) {
@@ -273,7 +273,7 @@ class RoutingEndToEndTest {
     @Test
     void neverIsolatesMoreThanTheMaximum() throws Exception {
         start(OUTLIER.formatted(1), labeledHosts(), "", "{}");
-        HelloService s = client("c");
+        Greeter s = client("c");
         base1.failing = true;
         base2.failing = true;
         for (int i = 0; i < 60; i++) {
@@ -307,7 +307,7 @@ class RoutingEndToEndTest {
                         + "\"unhealthy_threshold\":2,\"healthy_threshold\":1}", hosts,
                 ",\"retry_policy\":{\"num_retries\":2,\"retry_on\":[\"connect_failure\",\"reset\",\"retriable_status\"],"
                         + "\"idempotent\":true,\"backoff_base_ms\":5,\"backoff_max_ms\":50}", "{}");
-        HelloService s = client("c");
+        Greeter s = client("c");
         AtomicBoolean run = new AtomicBoolean(true);
         AtomicInteger failures = new AtomicInteger();
         AtomicInteger calls = new AtomicInteger();
@@ -358,7 +358,7 @@ class RoutingEndToEndTest {
                 + "\"retriable_status\"],\"backoff_base_ms\":0}", "{}");
         base1.failing = true;
         base2.failing = true;
-        HelloService s = client("c");
+        Greeter s = client("c");
         int before = base1.calls.get() + base2.calls.get();
         assertThrows(RuntimeException.class, () -> s.sayHello("x"));
         assertEquals(before + 1, base1.calls.get() + base2.calls.get(), "a business error is never retried");
