@@ -161,8 +161,9 @@ public final class RouteTable {
                         + pathRegex + "\" (" + e.getDescription() + ")");
             }
         }
-        return new Route(name, method, headers.toArray(new HeaderMatcher[0]), clusters, cumulative, timeout, path,
-                prefix, pathPattern);
+        RetryPolicy retry = RetryPolicy.compile(r.retryPolicy(), p + ".retry_policy");
+        return new Route(name, method, headers.toArray(new HeaderMatcher[0]), clusters, cumulative, timeout, retry,
+                path, prefix, pathPattern);
     }
 
     private static HeaderMatcher compileHeader(SidecarConfig.HeaderMatch h, String p) throws ConfigException {
