@@ -245,6 +245,12 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
             sidecar.close();
             sidecar.logManager().stop();
         }, "remora-shutdown"));
+        // Event-loop threads are daemons: the main thread keeps the process up until a signal runs the hook.
+        try {
+            new java.util.concurrent.CountDownLatch(1).await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void validate(SidecarConfig cfg) throws ConfigException {
