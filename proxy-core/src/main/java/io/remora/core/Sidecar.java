@@ -54,6 +54,8 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
     private final ListenerManager listeners;
     private final List<SidecarExtension> extensions = new ArrayList<>();
     private final long startNanos;
+    private final Map<String, java.util.function.BooleanSupplier> readinessChecks =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean closed;
 
     private Sidecar(LogManager logs, int workerThreads, ProtocolRegistry protocols,
@@ -120,9 +122,33 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
                 snap.workerThreads(), logs.dir());
     }
 
-    /** Ready once every listener of the first config is serving. */
+    /** Ready once every listener of the first config is serving and every readiness check passes. */
     public boolean ready() {
-        return !closed && listeners.serving();
+        if (closed || !listeners.serving()) {
+            return false;
+        }
+        for (java.util.function.BooleanSupplier check : readinessChecks.values()) {
+            if (!check.getAsBoolean()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Names of readiness checks that currently fail (for /api/v1/states). */
+    public java.util.List<String> failingReadinessChecks() {
+        java.util.List<String> failing = new ArrayList<>();
+        readinessChecks.forEach((name, check) -> {
+            if (!check.getAsBoolean()) {
+                failing.add(name);
+            }
+        });
+        return failing;
+    }
+
+    @Override
+    public void addReadinessCheck(String name, java.util.function.BooleanSupplier check) {
+        readinessChecks.put(name, check);
     }
 
     @Override

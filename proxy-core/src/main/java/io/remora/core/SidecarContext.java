@@ -22,4 +22,10 @@ public interface SidecarContext {
 
     /** The local app this sidecar serves (config {@code node.app}), or null. */
     String localApp();
+
+    /**
+     * Adds a condition to readiness: the sidecar reports ready (admin {@code /ready}) only while every check is true
+     * and its listeners are serving. E.g. the xDS client until the first full config is applied.
+     */
+    void addReadinessCheck(String name, java.util.function.BooleanSupplier check);
 }

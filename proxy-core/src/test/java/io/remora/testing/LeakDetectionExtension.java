@@ -26,7 +26,18 @@ public final class LeakDetectionExtension implements AfterAllCallback {
 
     @Override
     public void afterAll(ExtensionContext context) throws Exception {
-        // Leaks are found when a collected-but-unreleased buffer is polled; give the GC and the detector a few chances.
+        List<String> found = collectLeaks();
+        if (!found.isEmpty()) {
+            throw new AssertionError("Netty reported " + found.size() + " leak(s) in or before "
+                    + context.getDisplayName() + ":\n" + String.join("\n----\n", found));
+        }
+    }
+
+    /**
+     * Gives the GC and the detector a few chances to find unreleased buffers, then returns and forgets what was
+     * reported since the last call.
+     */
+    public static List<String> collectLeaks() throws InterruptedException {
         for (int i = 0; i < 5; i++) {
             System.gc();
             Thread.sleep(20);
@@ -37,14 +48,10 @@ public final class LeakDetectionExtension implements AfterAllCallback {
                 u.release();
             }
         }
-        List<String> found;
         synchronized (LEAKS) {
-            found = new ArrayList<>(LEAKS);
+            List<String> found = new ArrayList<>(LEAKS);
             LEAKS.clear();
-        }
-        if (!found.isEmpty()) {
-            throw new AssertionError("Netty reported " + found.size() + " leak(s) in or before "
-                    + context.getDisplayName() + ":\n" + String.join("\n----\n", found));
+            return found;
         }
     }
 

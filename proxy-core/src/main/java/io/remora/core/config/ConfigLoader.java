@@ -55,12 +55,15 @@ public final class ConfigLoader {
             }
             return c;
         } catch (JsonMappingException e) {
-            throw new ConfigException(path(e), describe(e));
+            throw new ConfigException(path(e), describe(e) + location(e));
         } catch (JsonProcessingException e) {
-            String loc = e.getLocation() == null ? ""
-                    : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-            throw new ConfigException("", "not valid JSON" + loc + ": " + e.getOriginalMessage());
+            throw new ConfigException("", "not valid JSON" + location(e) + ": " + e.getOriginalMessage());
         }
+    }
+
+    private static String location(JsonProcessingException e) {
+        return e.getLocation() == null || e.getLocation().getLineNr() < 0 ? ""
+                : " (at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
     }
 
     /** {@code listeners[0].address} from Jackson's path. */

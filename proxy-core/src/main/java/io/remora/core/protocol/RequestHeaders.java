@@ -33,4 +33,19 @@ public interface RequestHeaders {
     default String callerApp() {
         return null;
     }
+
+    /** The target (provider) application's name if the request names it, or null. */
+    default String targetApp() {
+        return null;
+    }
+
+    /** The trace id carried by the request (e.g. SOFA tracer's {@code sofaTraceId}), or null. */
+    default String traceId() {
+        return null;
+    }
+
+    /** The span / rpc id carried by the request (e.g. {@code 0.1}), or null. */
+    default String rpcId() {
+        return null;
+    }
 }
