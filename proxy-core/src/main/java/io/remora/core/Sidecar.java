@@ -14,6 +14,9 @@ import io.remora.core.config.ConfigLoader;
 import io.remora.core.config.ConfigManager;
 import io.remora.core.config.ConfigSnapshot;
 import io.remora.core.config.SidecarConfig;
+import io.remora.core.digest.DigestLog;
+import io.remora.core.metrics.ProcessMetrics;
+import io.remora.core.metrics.ProxyMetrics;
 import io.remora.core.filter.StreamFilterFactory;
 import io.remora.core.log.LogFiles;
 import io.remora.core.log.LogManager;
@@ -49,6 +52,8 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
     private final LogManager logs;
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AdminServer admin = new AdminServer();
+    private final AdminServer metricsServer = new AdminServer();
+    private final DigestLog digest;
     private final EventLoopGroup workers;
     private final ConfigManager config;
     private final ListenerManager listeners;
@@ -59,12 +64,18 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
     private volatile boolean closed;
 
     private Sidecar(LogManager logs, int workerThreads, ProtocolRegistry protocols,
-                    Map<String, StreamFilterFactory> filters, long startNanos) {
+                    Map<String, StreamFilterFactory> filters, long startNanos, SidecarConfig.Metrics m) {
         this.logs = logs;
         this.startNanos = startNanos;
         this.workers = Transport.get().newGroup(workerThreads, "remora-worker");
-        this.listeners = new ListenerManager(workers);
-        this.config = new ConfigManager(new ConfigCompiler(protocols, filters, new HostRegistry(), this));
+        ProcessMetrics.bind(metrics, workers);
+        ProxyMetrics proxyMetrics = new ProxyMetrics(metrics, m == null || m.maxServiceLabels() == null
+                ? ProxyMetrics.DEFAULT_MAX_SERVICE_LABELS : m.maxServiceLabels());
+        this.digest = new DigestLog(logs, metrics, m == null || m.digestQueue() == null
+                ? DigestLog.DEFAULT_CAPACITY : m.digestQueue());
+        this.listeners = new ListenerManager(workers, proxyMetrics, digest);
+        this.config = new ConfigManager(new ConfigCompiler(protocols, filters, new HostRegistry(), this,
+                proxyMetrics));
         this.config.addApplier(listeners);
     }
 
@@ -91,7 +102,8 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
         startup.info("protocols: {}; filters: {}", protocols.names(), filters.keySet());
         int workers = cfg.workerThreads() == null || cfg.workerThreads() <= 0
                 ? Runtime.getRuntime().availableProcessors() : cfg.workerThreads();
-        Sidecar s = new Sidecar(logs, workers, protocols, filters, t0);
+        validateMetrics(cfg.metrics());
+        Sidecar s = new Sidecar(logs, workers, protocols, filters, t0, cfg.metrics());
         try {
             s.boot(cfg, options.sourceName());
         } catch (Exception e) {
@@ -117,6 +129,14 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
         ConfigSnapshot snap = config.apply(cfg, sourceName);
         InetSocketAddress a = admin.start(snap.adminAddress());
         startup.info("admin API on http://{}:{}", a.getAddress().getHostAddress(), a.getPort());
+        SidecarConfig.Metrics m = cfg.metrics();
+        if (m != null && m.port() != null) {
+            metricsServer.register("GET", "/metrics", r -> new io.remora.core.admin.AdminResponse(200,
+                    "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
+            InetSocketAddress ma = metricsServer.start(new InetSocketAddress(
+                    java.net.InetAddress.getByName(m.address() == null ? "127.0.0.1" : m.address()), m.port()));
+            startup.info("Prometheus metrics on http://{}:{}/metrics", ma.getAddress().getHostAddress(), ma.getPort());
+        }
         startup.info("remora ready in {} ms (pid {}, {} worker thread(s), log dir {})",
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), ProcessHandle.current().pid(),
                 snap.workerThreads(), logs.dir());
@@ -211,6 +231,8 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
         listeners.closeListeners();
         listeners.closeConnections();
         admin.stop();
+        metricsServer.stop();
+        digest.close();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         metrics.close();
     }
@@ -279,7 +301,29 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
         }
     }
 
+    private static void validateMetrics(SidecarConfig.Metrics m) throws ConfigException {
+        if (m == null) {
+            return;
+        }
+        if (m.port() != null && (m.port() < 0 || m.port() > 65535)) {
+            throw new ConfigException("metrics.port", "must be between 0 and 65535, was " + m.port());
+        }
+        if (m.maxServiceLabels() != null && m.maxServiceLabels() < 1) {
+            throw new ConfigException("metrics.max_service_labels", "must be >= 1, was " + m.maxServiceLabels());
+        }
+        if (m.digestQueue() != null && (m.digestQueue() < 1 || m.digestQueue() > 10_000_000)) {
+            throw new ConfigException("metrics.digest_queue", "must be between 1 and 10000000, was "
+                    + m.digestQueue());
+        }
+    }
+
+    /** The dedicated metrics port, if configured and bound. */
+    public InetSocketAddress metricsAddress() {
+        return metricsServer.address();
+    }
+
     private static void validate(SidecarConfig cfg) throws ConfigException {
+        validateMetrics(cfg.metrics());
         Map<String, StreamFilterFactory> filters = new LinkedHashMap<>();
         for (StreamFilterFactory f : ServiceLoader.load(StreamFilterFactory.class)) {
             filters.put(f.type(), f);

@@ -60,6 +60,62 @@ public final class CoreAdminEndpoints {
         routes.register("GET", "/healthz", r -> AdminResponse.text("ok\n"));
         routes.register("GET", "/metrics", r -> new AdminResponse(200,
                 "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
+        routes.register("GET", "/api/v1/stats", r -> AdminResponse.json(stats(r.param("prefix", ""))));
+        routes.register("GET", "/api/v1/clusters", r -> AdminResponse.json(clusters()));
+    }
+
+    /** Every meter whose name starts with {@code prefix}: name, tags and current measurements. */
+    private String stats(String prefix) throws Exception {
+        ArrayNode out = json.createArrayNode();
+        metrics.getMeters().stream()
+                .filter(m -> m.getId().getName().startsWith(prefix))
+                .sorted(java.util.Comparator.comparing((io.micrometer.core.instrument.Meter m) -> m.getId().getName())
+                        .thenComparing(m -> m.getId().getTags().toString()))
+                .forEach(m -> {
+                    ObjectNode o = out.addObject();
+                    o.put("name", m.getId().getName());
+                    ObjectNode tags = o.putObject("tags");
+                    m.getId().getTags().forEach(t -> tags.put(t.getKey(), t.getValue()));
+                    ObjectNode values = o.putObject("values");
+                    m.measure().forEach(ms -> values.put(ms.getStatistic().name().toLowerCase(Locale.ROOT),
+                            ms.getValue()));
+                });
+        return json.writeValueAsString(out);
+    }
+
+    /** Hosts per cluster with weight, labels, availability and success rate. */
+    private String clusters() throws Exception {
+        ObjectNode root = json.createObjectNode();
+        ConfigSnapshot s = config.current();
+        ArrayNode cs = root.putArray("clusters");
+        if (s == null) {
+            return json.writeValueAsString(root);
+        }
+        long now = System.nanoTime();
+        for (Cluster c : s.clusters().values()) {
+            ObjectNode co = cs.addObject();
+            co.put("name", c.name());
+            co.put("lb_policy", c.lbPolicy());
+            co.put("protocol", c.protocol() == null ? "(listener's)" : c.protocol().name());
+            ArrayNode hs = co.putArray("hosts");
+            for (Host h : c.hosts()) {
+                ObjectNode ho = hs.addObject();
+                ho.put("address", h.address());
+                ho.put("weight", h.weight());
+                ho.set("labels", json.valueToTree(h.labels()));
+                ho.put("health", h.available(now) ? "healthy" : "connect_failed");
+                long req = h.requestCount();
+                long fail = h.failureCount();
+                ho.put("requests", req);
+                ho.put("failures", fail);
+                if (req > 0) {
+                    ho.put("success_rate", Math.round(10000.0 * (req - fail) / req) / 100.0);
+                } else {
+                    ho.putNull("success_rate");
+                }
+            }
+        }
+        return json.writeValueAsString(root);
     }
 
     private AdminResponse updateLogLevel(AdminRequest r) throws Exception {

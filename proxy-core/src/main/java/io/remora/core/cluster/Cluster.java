@@ -1,5 +1,6 @@
 package io.remora.core.cluster;
 
+import io.remora.core.metrics.ClusterMetrics;
 import io.remora.core.protocol.Protocol;
 import io.remora.core.protocol.ProtocolOptions;
 import io.remora.core.protocol.RpcCodec;
@@ -21,10 +22,12 @@ public final class Cluster {
     private final long connectTimeoutMillis;
     private final int maxPendingRequests;
     private final long heartbeatIntervalMillis;
-    private volatile RpcCodec codec;
+    private final ClusterMetrics metrics;
+    private final RpcCodec codec;
 
     public Cluster(String name, Protocol protocol, ProtocolOptions protocolOptions, String lbPolicy, Host[] hosts,
-                   long connectTimeoutMillis, int maxPendingRequests, long heartbeatIntervalMillis) {
+                   long connectTimeoutMillis, int maxPendingRequests, long heartbeatIntervalMillis,
+                   ClusterMetrics metrics) {
         this.name = name;
         this.protocol = protocol;
         this.protocolOptions = protocolOptions;
@@ -34,6 +37,7 @@ public final class Cluster {
         this.connectTimeoutMillis = connectTimeoutMillis;
         this.maxPendingRequests = maxPendingRequests;
         this.heartbeatIntervalMillis = heartbeatIntervalMillis;
+        this.metrics = metrics;
         this.codec = protocol == null ? null : protocol.codec(protocolOptions);
     }
 
@@ -68,6 +72,11 @@ public final class Cluster {
 
     public long heartbeatIntervalMillis() {
         return heartbeatIntervalMillis;
+    }
+
+    /** Pre-resolved upstream meters of this cluster. */
+    public ClusterMetrics metrics() {
+        return metrics;
     }
 
     /** The codec to speak to this cluster's hosts when the request arrived as {@code downstream}. */

@@ -2,6 +2,7 @@ package io.remora.core.cluster;
 
 import java.net.InetSocketAddress;
 import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One upstream endpoint. Identity ({@code cluster + address}) outlives config snapshots, so health state carries over
@@ -18,6 +19,8 @@ public final class Host {
     private volatile int weight;
     private volatile Map<String, String> labels;
     private volatile long unavailableUntilNanos;
+    private final LongAdder requests = new LongAdder();
+    private final LongAdder failures = new LongAdder();
 
     Host(String cluster, String address, InetSocketAddress socketAddress, int weight, Map<String, String> labels) {
         this.cluster = cluster;
@@ -64,6 +67,22 @@ public final class Host {
 
     public void markConnected() {
         unavailableUntilNanos = 0;
+    }
+
+    /** Counts one finished request to this host (for the admin clusters view and outlier detection). */
+    public void recordResult(boolean success) {
+        requests.increment();
+        if (!success) {
+            failures.increment();
+        }
+    }
+
+    public long requestCount() {
+        return requests.sum();
+    }
+
+    public long failureCount() {
+        return failures.sum();
     }
 
     @Override

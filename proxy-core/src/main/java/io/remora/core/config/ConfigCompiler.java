@@ -9,6 +9,7 @@ import io.remora.core.filter.Direction;
 import io.remora.core.filter.FilterContext;
 import io.remora.core.filter.StreamFilter;
 import io.remora.core.filter.StreamFilterFactory;
+import io.remora.core.metrics.ProxyMetrics;
 import io.remora.core.protocol.Protocol;
 import io.remora.core.protocol.ProtocolOptions;
 import io.remora.core.protocol.ProtocolRegistry;
@@ -46,13 +47,22 @@ public final class ConfigCompiler {
     private final Map<String, StreamFilterFactory> filterFactories;
     private final HostRegistry hostRegistry;
     private final SidecarContext sidecar;
+    private final ProxyMetrics metrics;
 
     public ConfigCompiler(ProtocolRegistry protocols, Map<String, StreamFilterFactory> filterFactories,
-                          HostRegistry hostRegistry, SidecarContext sidecar) {
+                          HostRegistry hostRegistry, SidecarContext sidecar, ProxyMetrics metrics) {
         this.protocols = protocols;
         this.filterFactories = filterFactories;
         this.hostRegistry = hostRegistry;
         this.sidecar = sidecar;
+        this.metrics = metrics;
+    }
+
+    /** A compiler for validation only (meters go to a throwaway registry). */
+    public ConfigCompiler(ProtocolRegistry protocols, Map<String, StreamFilterFactory> filterFactories,
+                          HostRegistry hostRegistry, SidecarContext sidecar) {
+        this(protocols, filterFactories, hostRegistry, sidecar, new ProxyMetrics(
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), ProxyMetrics.DEFAULT_MAX_SERVICE_LABELS));
     }
 
     public ConfigSnapshot compile(SidecarConfig c, long version, String sourceName) throws ConfigException {
@@ -275,7 +285,7 @@ public final class ConfigCompiler {
             hosts.add(hostRegistry.host(name, hc.address(), addr, weight, labels));
         }
         return new Cluster(name, protocol, new ProtocolOptions(maxFrame, Map.of()), lb, hosts.toArray(new Host[0]),
-                connectTimeout, maxPending, heartbeat);
+                connectTimeout, maxPending, heartbeat, metrics.cluster(name));
     }
 
     private static void checkClusters(RouteTable t, Map<String, Cluster> clusters, String p) throws ConfigException {

@@ -20,7 +20,29 @@ public record SidecarConfig(
         List<RouteConfig> routeConfigs,
         List<Cluster> clusters,
         /** Free-form sections owned by plugins (e.g. governance rules), keyed by plugin name. */
-        Map<String, JsonNode> extensions) {
+        Map<String, JsonNode> extensions,
+        Metrics metrics) {
+
+    /** The config without a {@code metrics} section (kept for code that builds configs positionally). */
+    public SidecarConfig(Node node, Integer workerThreads, Admin admin, Log log, List<Listener> listeners,
+                         List<RouteConfig> routeConfigs, List<Cluster> clusters, Map<String, JsonNode> extensions) {
+        this(node, workerThreads, admin, log, listeners, routeConfigs, clusters, extensions, null);
+    }
+
+    /** This config with {@code extensions} replaced. */
+    public SidecarConfig withExtensions(Map<String, JsonNode> newExtensions) {
+        return new SidecarConfig(node, workerThreads, admin, log, listeners, routeConfigs, clusters, newExtensions,
+                metrics);
+    }
+
+    /**
+     * Metrics: {@code port} opens a dedicated Prometheus scrape port serving {@code /metrics} (off unless set; the admin
+     * port always serves {@code /metrics} too); {@code max_service_labels} caps distinct service/method label values per
+     * listener (the rest count as {@code other}); {@code digest_queue} bounds the digest log's buffer.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Metrics(String address, Integer port, Integer maxServiceLabels, Integer digestQueue) {
+    }
 
     /** Who this sidecar is. */
     @JsonInclude(JsonInclude.Include.NON_NULL)

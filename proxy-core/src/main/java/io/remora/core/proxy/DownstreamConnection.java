@@ -71,6 +71,21 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter {
             callerIp = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
         }
         slot.connections().add(channel);
+        slot.metrics().connectionOpened();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        slot.metrics().connectionClosed();
+        ctx.fireChannelInactive();
+    }
+
+    io.remora.core.metrics.ListenerMetrics metrics() {
+        return slot.metrics();
+    }
+
+    io.remora.core.digest.DigestLog digest() {
+        return slot.digest();
     }
 
     @Override

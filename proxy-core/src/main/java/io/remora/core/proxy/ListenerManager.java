@@ -13,6 +13,8 @@ import io.remora.core.config.ConfigManager;
 import io.remora.core.config.ConfigSnapshot;
 import io.remora.core.config.ListenerSpec;
 import io.remora.core.config.SidecarConfig;
+import io.remora.core.digest.DigestLog;
+import io.remora.core.metrics.ProxyMetrics;
 import io.remora.core.protocol.RpcCodec;
 import io.remora.core.transport.Transport;
 import java.net.InetSocketAddress;
@@ -39,9 +41,13 @@ public final class ListenerManager implements ConfigManager.Applier {
     private final EventLoopGroup workers;
     private final Map<String, ListenerSlot> slots = Collections.synchronizedMap(new LinkedHashMap<>());
     private volatile boolean serving;
+    private final ProxyMetrics metrics;
+    private final DigestLog digest;
 
-    public ListenerManager(EventLoopGroup workers) {
+    public ListenerManager(EventLoopGroup workers, ProxyMetrics metrics, DigestLog digest) {
         this.workers = workers;
+        this.metrics = metrics;
+        this.digest = digest;
     }
 
     /** True once the first config's listeners are all bound. */
@@ -76,7 +82,8 @@ public final class ListenerManager implements ConfigManager.Applier {
             for (ListenerSpec spec : next.listeners().values()) {
                 ListenerSlot slot = slots.get(spec.name());
                 if (slot == null) {
-                    ListenerSlot s = new ListenerSlot(spec, localApp);
+                    ListenerSlot s = new ListenerSlot(spec, localApp, metrics.listener(spec.name(), spec.protocol()),
+                            digest);
                     newChannels.put(s, bind(s, spec, next));
                     fresh.add(s);
                 } else if (!slot.spec().address().equals(spec.address())) {

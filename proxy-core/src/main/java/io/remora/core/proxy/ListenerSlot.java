@@ -5,6 +5,8 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.remora.core.config.ListenerSpec;
+import io.remora.core.digest.DigestLog;
+import io.remora.core.metrics.ListenerMetrics;
 
 /**
  * A named listener that outlives config snapshots: its server socket, its live connections, and the latest compiled
@@ -17,8 +19,12 @@ public final class ListenerSlot {
     private volatile ListenerSpec spec;
     private volatile Channel serverChannel;
     private volatile String localApp;
+    private final ListenerMetrics metrics;
+    private final DigestLog digest;
 
-    ListenerSlot(ListenerSpec spec, String localApp) {
+    ListenerSlot(ListenerSpec spec, String localApp, ListenerMetrics metrics, DigestLog digest) {
+        this.metrics = metrics;
+        this.digest = digest;
         this.name = spec.name();
         this.spec = spec;
         this.localApp = localApp;
@@ -40,6 +46,15 @@ public final class ListenerSlot {
 
     String localApp() {
         return localApp;
+    }
+
+    ListenerMetrics metrics() {
+        return metrics;
+    }
+
+    /** The digest log, or null when digests are off for this process. */
+    DigestLog digest() {
+        return digest;
     }
 
     /** The listening socket's channel, or null before bind / after close. */

@@ -6,6 +6,8 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.remora.core.cluster.Cluster;
 import io.remora.core.cluster.Host;
 import io.remora.core.config.ListenerSpec;
+import io.remora.core.digest.DigestLog;
+import io.remora.core.digest.DigestRecord;
 import io.remora.core.filter.Direction;
 import io.remora.core.filter.FilterStatus;
 import io.remora.core.filter.RequestContext;
@@ -52,6 +54,11 @@ final class RpcStream implements RequestContext, Runnable {
     private long deadlineNanos;
     private ScheduledFuture<?> timeoutTask;
     private boolean done;
+    private final int requestBytes;
+    private int responseBytes;
+    /** When the request was written upstream (0 = never), and when its response came back (0 = never). */
+    private long sentNanos;
+    private long answeredNanos;
 
     RpcStream(DownstreamConnection downstream, RpcFrame frame, ListenerSpec spec, long startNanos) {
         this.downstream = downstream;
@@ -60,6 +67,7 @@ final class RpcStream implements RequestContext, Runnable {
         this.downstreamId = frame.requestId();
         this.oneway = frame.kind() == io.remora.core.protocol.FrameKind.ONEWAY;
         this.startNanos = startNanos;
+        this.requestBytes = frame.size();
     }
 
     void start() {
@@ -160,9 +168,14 @@ final class RpcStream implements RequestContext, Runnable {
     void sentOn(UpstreamConnection c, long id) {
         upstream = c;
         upstreamId = id;
+        sentNanos = System.nanoTime();
+        cluster.metrics().requestSent();
     }
 
     void onOnewaySent() {
+        sentNanos = System.nanoTime();
+        cluster.metrics().requestSent();
+        cluster.metrics().requestDone(-1);
         complete(ResponseClass.OK);
     }
 
@@ -172,7 +185,10 @@ final class RpcStream implements RequestContext, Runnable {
             return;
         }
         cancelTimeout();
+        answeredNanos = System.nanoTime();
+        cluster.metrics().requestDone(answeredNanos - sentNanos);
         ResponseClass rc = response.responseClass();
+        responseBytes = response.size();
         downstream.write(upstreamCodec.encodeResponse(response, downstreamId));
         complete(rc);
     }
@@ -203,16 +219,23 @@ final class RpcStream implements RequestContext, Runnable {
             return;
         }
         cancelTimeout();
+        if (cluster != null) {
+            if (sentNanos != 0) {
+                cluster.metrics().requestDone(-1);
+            }
+            cluster.metrics().failure(error);
+        }
         if (!oneway) {
             RpcCodec codec = downstream.codec();
             ByteBuf reply = nativeStatus >= 0
                     ? codec.errorResponse(frame, error, message, nativeStatus, downstream.alloc())
                     : codec.errorResponse(frame, error, message, downstream.alloc());
+            responseBytes = reply.readableBytes();
             downstream.write(reply);
         }
         if (log.isInfoEnabled()) {
-            log.info("{} {} {}#{} from {} on {}: {} ({})", spec.name(), frame.protocol(), frame.service(),
-                    frame.method(), callerIp(), spec.name(), error, message);
+            log.info("{} {} {}#{} from {}: {} ({})", spec.name(), frame.protocol(), frame.service(),
+                    frame.method(), callerIp(), error, message);
         }
         complete(error.responseClass());
     }
@@ -230,7 +253,21 @@ final class RpcStream implements RequestContext, Runnable {
             return;
         }
         done = true;
-        long duration = System.nanoTime() - startNanos;
+        long end = System.nanoTime();
+        long duration = end - startNanos;
+        downstream.metrics().request(frame.service(), frame.method(), result, requestBytes, responseBytes, duration);
+        if (host != null && sentNanos != 0) {
+            host.recordResult(!result.isError());
+        }
+        DigestLog digest = downstream.digest();
+        boolean inbound = spec.direction() == Direction.INBOUND;
+        if (digest != null && digest.enabled(inbound)) {
+            long upstreamNanos = answeredNanos != 0 ? answeredNanos - sentNanos : 0;
+            digest.offer(new DigestRecord(System.currentTimeMillis(), inbound, localApp(), frame.traceId(),
+                    frame.rpcId(), frame.service(), frame.method(), frame.protocol(), oneway ? "oneway" : "sync",
+                    host == null ? null : host.address(), frame.targetApp(), result.digestCode(), requestBytes,
+                    responseBytes, duration / 1000, (duration - upstreamNanos) / 1000, callerIp()));
+        }
         StreamFilter[] filters = spec.filters();
         for (int i = 0; i < passed; i++) {
             try {

@@ -15,6 +15,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.collection.LongObjectHashMap;
 import io.remora.core.cluster.Cluster;
 import io.remora.core.cluster.Host;
+import io.remora.core.metrics.HostMetrics;
 import io.remora.core.protocol.ProxyError;
 import io.remora.core.protocol.RpcCodec;
 import io.remora.core.protocol.RpcFrame;
@@ -53,6 +54,7 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     private long heartbeatId = -1;
     private int missedHeartbeats;
     private boolean everConnected;
+    private final HostMetrics hostMetrics;
 
     UpstreamConnection(UpstreamPool pool, EventLoop loop, Cluster cluster, Host host, RpcCodec codec) {
         this.pool = pool;
@@ -61,6 +63,7 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         this.host = host;
         this.codec = codec;
         this.maxId = codec.maxRequestId();
+        this.hostMetrics = cluster.metrics().host(host.address());
     }
 
     RpcCodec codec() {
@@ -110,6 +113,7 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
             state = State.ACTIVE;
             everConnected = true;
             host.markConnected();
+            hostMetrics.opened();
             log.debug("connected to upstream {} ({})", host, codec.protocol().name());
             RpcStream s;
             while ((s = waiting.poll()) != null) {
@@ -117,6 +121,7 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
             }
         } else {
             host.markConnectFailure(System.nanoTime());
+            hostMetrics.connectFailed();
             String reason = f.cause() == null ? "unknown" : f.cause().getMessage();
             log.warn("cannot connect to upstream {}: {}", host, reason);
             state = State.CLOSED;
@@ -160,6 +165,7 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         }
         pending.put(id, s);
         s.sentOn(this, id);
+        hostMetrics.request();
         LoopContext.current().write(channel, buf);
     }
 
@@ -259,7 +265,11 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         boolean wasDraining = state == State.DRAINING;
         state = State.CLOSED;
         pool.remove(this);
-        if (everConnected && (!pending.isEmpty() || !waiting.isEmpty())) {
+        boolean withPending = !pending.isEmpty() || !waiting.isEmpty();
+        if (everConnected) {
+            hostMetrics.closed(withPending);
+        }
+        if (everConnected && withPending) {
             log.warn("upstream connection to {} closed with {} call(s) pending", host, pending.size());
         }
         failAll(ProxyError.UPSTREAM_RESET, "upstream connection to " + host.address() + " of cluster "

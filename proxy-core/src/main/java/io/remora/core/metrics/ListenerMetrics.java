@@ -1,0 +1,109 @@
+package io.remora.core.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.remora.core.protocol.ResponseClass;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Downstream meters of one listener. */
+public final class ListenerMetrics {
+
+    static final String OTHER = "other";
+    private static final ResponseClass[] RESULTS = ResponseClass.values();
+
+    private final ProxyMetrics root;
+    private final String listener;
+    private final String protocol;
+    private final AtomicInteger active = new AtomicInteger();
+    private final Counter connections;
+    private final Counter bytesReceived;
+    private final Counter bytesSent;
+    private final Timer duration;
+    /** service -> method -> counters by result. */
+    private final Map<String, Map<String, Counter[]>> byService = new ConcurrentHashMap<>();
+    private final AtomicInteger serviceLabels = new AtomicInteger();
+
+    ListenerMetrics(ProxyMetrics root, String listener, String protocol) {
+        this.root = root;
+        this.listener = listener;
+        this.protocol = protocol;
+        MeterRegistry r = root.registry();
+        Gauge.builder("remora_downstream_connections_active", active, AtomicInteger::get)
+                .description("Open downstream connections").tag("listener", listener).register(r);
+        connections = Counter.builder("remora_downstream_connections").description("Accepted downstream connections")
+                .tag("listener", listener).register(r);
+        bytesReceived = Counter.builder("remora_downstream_received").baseUnit("bytes")
+                .description("Request bytes received from callers").tag("listener", listener).register(r);
+        bytesSent = Counter.builder("remora_downstream_sent").baseUnit("bytes")
+                .description("Response bytes sent to callers").tag("listener", listener).register(r);
+        duration = ProxyMetrics.timer(r, "remora_downstream_request_duration",
+                "Time from a request's decode to its answer", "listener", listener, "protocol", protocol);
+    }
+
+    public void connectionOpened() {
+        active.incrementAndGet();
+        connections.increment();
+    }
+
+    public void connectionClosed() {
+        active.decrementAndGet();
+    }
+
+    /** Records one finished request. {@code service}/{@code method} are the codec's strings (may be null). */
+    public void request(String service, String method, ResponseClass result, int requestBytes, int responseBytes,
+                        long durationNanos) {
+        counters(service, method)[result.ordinal()].increment();
+        bytesReceived.increment(requestBytes);
+        if (responseBytes > 0) {
+            bytesSent.increment(responseBytes);
+        }
+        duration.record(durationNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private Counter[] counters(String service, String method) {
+        String s = service == null ? "-" : service;
+        String m = method == null ? "-" : method;
+        Map<String, Counter[]> methods = byService.get(s);
+        if (methods != null) {
+            Counter[] c = methods.get(m);
+            if (c != null) {
+                return c;
+            }
+        }
+        return slowCounters(s, m);
+    }
+
+    private Counter[] slowCounters(String s, String m) {
+        Map<String, Counter[]> methods = byService.get(s);
+        if (methods == null) {
+            if (serviceLabels.get() >= root.maxServiceLabels()) {
+                s = OTHER;
+                m = OTHER;
+            }
+            methods = byService.computeIfAbsent(s, k -> {
+                serviceLabels.incrementAndGet();
+                return new ConcurrentHashMap<>();
+            });
+        } else if (methods.size() >= root.maxServiceLabels()) {
+            m = OTHER;
+        }
+        String service = s;
+        return methods.computeIfAbsent(m, method -> {
+            Counter[] cs = new Counter[RESULTS.length];
+            for (ResponseClass rc : RESULTS) {
+                cs[rc.ordinal()] = Counter.builder("remora_downstream_requests")
+                        .description("Requests by service, method and result (00 ok, 01 business error, "
+                                + "02 rpc error, 03 timeout, 04 routing failure)")
+                        .tags("listener", listener, "protocol", protocol, "service", service, "method", method,
+                                "result", rc.name().toLowerCase(java.util.Locale.ROOT))
+                        .register(root.registry());
+            }
+            return cs;
+        });
+    }
+}
