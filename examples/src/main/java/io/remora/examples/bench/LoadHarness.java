@@ -78,8 +78,20 @@ public final class LoadHarness {
                 Result direct = measure("direct", mode, new InetSocketAddress("127.0.0.1", providerPort), s, log);
                 Result via = measure("via sidecar", mode, new InetSocketAddress("127.0.0.1", listenerPort), s, log);
                 long[] mem = sidecar.memoryKb();
-                return new Report(s, direct, via, sidecar.pid(), mem[0], mem[1]);
+                Report report = new Report(s, direct, via, sidecar.pid(), mem[0], mem[1]);
+                if (direct.errors() == 0 && via.errors() == 0) {
+                    deleteOnExit(work);
+                }
+                return report;
             }
+        }
+    }
+
+    /** The work dir holds the sidecar's logs; kept when something failed, removed once the sidecar has stopped. */
+    private static void deleteOnExit(Path dir) throws IOException {
+        try (var files = Files.walk(dir)) {
+            // deleteOnExit runs in reverse registration order: register parents first
+            files.forEach(f -> f.toFile().deleteOnExit());
         }
     }
 
