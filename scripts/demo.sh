@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# The README's first command. Builds, starts the SOFARPC hello provider on 127.0.0.1:12199 and the sidecar with its
-# bundled config (dist/target/remora/bin/remora: 12200 -> 12199, admin 34901) in front of it, raises default.log to
-# INFO through the admin API, calls the provider through the sidecar with a SOFARPC consumer, shows the sidecar's log
-# line for that call, and stops everything it started. Exit 0 = the call went through the sidecar.
+# The README's first command. Builds; starts the SOFARPC hello provider on 127.0.0.1:12199, the Dubbo demo provider on
+# 127.0.0.1:20881, and the sidecar with its bundled config in front of them (dist/target/remora/bin/remora:
+# bolt 12200 -> 12199, dubbo 20880 -> 20881, admin 34901); raises default.log to INFO through the admin API; calls each
+# provider through the sidecar with a real SOFARPC / Dubbo consumer; shows the sidecar's log line for each call; stops
+# everything it started. Exit 0 = both calls went through the sidecar.
 set -euo pipefail
 SCRIPT_NAME=demo
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 require java mvn curl
-for port in 12199 12200 34901; do
-  port_in_use "$port" && die "port $port on 127.0.0.1 is already in use (the demo needs 12199, 12200 and 34901)"
+for port in 12199 12200 20880 20881 34901; do
+  port_in_use "$port" && die "port $port on 127.0.0.1 is already in use (the demo needs 12199, 12200, 20880, 20881, 34901)"
 done
 
 build
@@ -34,14 +35,25 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-say "starting the SOFARPC provider com.example.HelloService:1.0 on 127.0.0.1:12199"
-java "${EXAMPLES_JAVA_OPTS[@]}" -cp "$EXAMPLES_CP" io.remora.examples.HelloProvider 12199 >"$RUN_DIR/provider.log" 2>&1 &
-PROVIDER=$!
-PIDS+=("$PROVIDER")
-wait_for 60 "$PROVIDER" "the provider" grep -q 'serving on' "$RUN_DIR/provider.log" || {
-  tail -n 30 "$RUN_DIR/provider.log" >&2
-  die "the provider did not start"
+# start_provider <name> <main class> <port>
+start_provider() {
+  java "${EXAMPLES_JAVA_OPTS[@]}" -cp "$EXAMPLES_CP" "$2" "$3" >"$RUN_DIR/$1.log" 2>&1 &
+  PIDS+=("$!")
+  eval "$1_PID=$!"
 }
+await_provider() {
+  local pid_var="$1_PID"
+  wait_for 90 "${!pid_var}" "$1" grep -q 'serving on' "$RUN_DIR/$1.log" || {
+    tail -n 30 "$RUN_DIR/$1.log" >&2
+    die "$1 did not start"
+  }
+  say "  $(grep 'serving on' "$RUN_DIR/$1.log")"
+}
+say "starting the providers: SOFARPC com.example.HelloService:1.0 on 12199, Dubbo com.example.DemoService:1.0.0 on 20881"
+start_provider hello_provider io.remora.examples.HelloProvider 12199
+start_provider demo_provider io.remora.examples.dubbo.DemoProvider 20881
+await_provider hello_provider
+await_provider demo_provider
 
 LOG="$REMORA_HOME_DIR/logs/default.log"
 LOG_LINES_BEFORE=$( (wc -l <"$LOG") 2>/dev/null || echo 0)
@@ -62,18 +74,23 @@ reply="$(curl -fsS -d '{"log_level":"INFO","log_path":""}' 127.0.0.1:34901/api/v
 say "  -> $reply"
 say "curl 127.0.0.1:34901/api/v1/get_loglevel -> $(curl -fsS 127.0.0.1:34901/api/v1/get_loglevel | tr -d '\n ')"
 
-say "calling the provider through the sidecar: HelloConsumer -> 127.0.0.1:12200"
-if ! java "${EXAMPLES_JAVA_OPTS[@]}" -cp "$EXAMPLES_CP" io.remora.examples.HelloConsumer 127.0.0.1:12200 remora \
-    >"$RUN_DIR/consumer.log" 2>&1; then
-  grep -E 'HelloConsumer|Exception' "$RUN_DIR/consumer.log" | head -n 20 >&2 || true
-  die "the call through the sidecar failed"
-fi
-grep '^HelloConsumer:' "$RUN_DIR/consumer.log" | sed 's/^/  /'
-grep -q '"hello remora"' "$RUN_DIR/consumer.log" || die "the consumer did not print the expected reply"
+# call <consumer main class> <target> <label> <service#method in default.log>
+call() {
+  local main="$1" target="$2" label="$3" key="$4" out="$RUN_DIR/consumer-$3.log"
+  say "calling $label through the sidecar: ${main##*.} -> $target"
+  if ! java "${EXAMPLES_JAVA_OPTS[@]}" -cp "$EXAMPLES_CP" "$main" "$target" remora >"$out" 2>&1; then
+    grep -E 'Consumer|Exception' "$out" | head -n 20 >&2 || true
+    die "the $label call through the sidecar failed"
+  fi
+  grep -E '^(Hello|Demo)Consumer:' "$out" | sed 's/^/  /'
+  grep -q '"hello remora"' "$out" || die "the $label consumer did not print the expected reply"
+  local line
+  line="$(tail -n +"$((LOG_LINES_BEFORE + 1))" "$LOG" 2>/dev/null | grep -F "$key" | tail -n 1 || true)"
+  [ -n "$line" ] || die "no line for $key in $LOG"
+  say "  the sidecar's line in $LOG:"
+  echo "  $line"
+}
+call io.remora.examples.HelloConsumer 127.0.0.1:12200 SOFARPC 'com.example.HelloService:1.0#sayHello'
+call io.remora.examples.dubbo.DemoConsumer 127.0.0.1:20880 Dubbo 'com.example.DemoService#sayHello'
 
-say "the sidecar's line for that call in $LOG:"
-line="$(tail -n +"$((LOG_LINES_BEFORE + 1))" "$LOG" 2>/dev/null | grep 'com.example.HelloService:1.0#sayHello' | tail -n 1 || true)"
-[ -n "$line" ] || die "no line for com.example.HelloService:1.0#sayHello in $LOG"
-echo "  $line"
-
-say "OK: the call went consumer -> sidecar 127.0.0.1:12200 -> provider 127.0.0.1:12199 and back; stopping"
+say "OK: consumer -> sidecar -> provider and back, for Bolt (12200 -> 12199) and Dubbo (20880 -> 20881); stopping"

@@ -1,11 +1,9 @@
 package io.remora.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.remora.core.cluster.HostRegistry;
 import io.remora.core.config.ConfigCompiler;
-import io.remora.core.config.ConfigException;
 import io.remora.core.config.ConfigLoader;
 import io.remora.core.config.ConfigSnapshot;
 import io.remora.core.filter.StreamFilterFactory;
@@ -32,25 +30,7 @@ class BundledConfigTest {
         assertEquals("127.0.0.1", s.adminAddress().getAddress().getHostAddress());
         assertEquals(12200, s.listeners().get("egress_bolt").address().getPort());
         assertEquals("127.0.0.1:12199", s.clusters().get("hello_provider").hosts()[0].address());
-    }
-
-    @Test
-    void bundledDubboConfigIsValidOnceDubboIsRegistered() throws Exception {
-        assumeTrue(ProtocolRegistry.load().get("dubbo") != null, "protocol-dubbo is not on the class path yet");
-
-        ConfigSnapshot s = compile("remora-with-dubbo.json");
-
         assertEquals(20880, s.listeners().get("egress_dubbo").address().getPort());
         assertEquals("127.0.0.1:20881", s.clusters().get("demo_provider").hosts()[0].address());
-    }
-
-    @Test
-    void bundledDubboConfigNamesTheMissingProtocolUntilThen() throws Exception {
-        assumeTrue(ProtocolRegistry.load().get("dubbo") == null, "protocol-dubbo is registered");
-
-        ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
-                () -> compile("remora-with-dubbo.json"));
-
-        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("dubbo"), e.getMessage());
     }
 }
