@@ -1,0 +1,330 @@
+package io.remora.bolt;
+
+import io.netty.buffer.ByteBuf;
+import io.remora.core.protocol.FrameKind;
+import io.remora.core.protocol.ResponseClass;
+import io.remora.core.protocol.RpcFrame;
+import java.nio.charset.StandardCharsets;
+import java.util.function.BiConsumer;
+
+/**
+ * One Bolt frame over a retained slice of the bytes it was decoded from (index 0 = the proto byte). The fixed header
+ * fields are read at decode time; the header map, service and method only when asked. {@link #requestId()} is the id
+ * as decoded and stays so after {@link BoltCodec#encodeRequest} patched the buffer. Reference counting is the slice's.
+ */
+final class BoltFrame implements RpcFrame {
+
+    static final String HEADER_SERVICE = "service";
+    static final String HEADER_TARGET_SERVICE = "sofa_head_target_service";
+    static final String HEADER_METHOD = "sofa_head_method_name";
+    static final String HEADER_APP = "app";
+    static final String HEADER_RESPONSE_ERROR = "sofa_head_response_error";
+    static final String HEADER_TARGET_APP = "sofa_head_target_app";
+    static final String HEADER_TRACE_ID = "rpc_trace_context.sofaTraceId";
+    static final String HEADER_RPC_ID = "rpc_trace_context.sofaRpcId";
+    /** SOFA tracer's newer single-header form: {@code tcid=<traceId>&spid=<spanId>&pspid=...}. */
+    static final String HEADER_NEW_TRACE = "new_rpc_trace_context";
+
+    private static final byte[] SERVICE = BoltHeaderScanner.utf8(HEADER_SERVICE);
+    private static final byte[] TARGET_SERVICE = BoltHeaderScanner.utf8(HEADER_TARGET_SERVICE);
+    private static final byte[] METHOD = BoltHeaderScanner.utf8(HEADER_METHOD);
+    private static final byte[] APP = BoltHeaderScanner.utf8(HEADER_APP);
+    private static final byte[] RESPONSE_ERROR = BoltHeaderScanner.utf8(HEADER_RESPONSE_ERROR);
+    private static final byte[] TARGET_APP = BoltHeaderScanner.utf8(HEADER_TARGET_APP);
+    private static final byte[] TRACE_ID = BoltHeaderScanner.utf8(HEADER_TRACE_ID);
+    private static final byte[] RPC_ID = BoltHeaderScanner.utf8(HEADER_RPC_ID);
+    private static final byte[] NEW_TRACE = BoltHeaderScanner.utf8(HEADER_NEW_TRACE);
+
+    private static final byte UNCHECKED = 0;
+    private static final byte WELL_FORMED = 1;
+    private static final byte MALFORMED = 2;
+
+    private final BoltProtocol protocol;
+    private final ByteBuf buf;
+    private final FrameKind kind;
+    private final boolean v2;
+    private final int ver1;
+    private final byte type;
+    private final int cmdCode;
+    private final long requestId;
+    /** Requests: the timeout field (ms, -1 none). Responses: the status. */
+    private final int timeoutOrStatus;
+    private final int classStart;
+    private final int classLen;
+    private final int headerLen;
+    private final boolean crc;
+    private final int length;
+
+    private byte headerState = UNCHECKED;
+    private boolean serviceResolved;
+    private String service;
+    private boolean methodResolved;
+    private String method;
+
+    BoltFrame(BoltProtocol protocol, ByteBuf buf, FrameKind kind, boolean v2, int ver1, byte type, int cmdCode,
+              long requestId, int timeoutOrStatus, int fixedHeader, int classLen, int headerLen, boolean crc) {
+        this.protocol = protocol;
+        this.buf = buf;
+        this.kind = kind;
+        this.v2 = v2;
+        this.ver1 = ver1;
+        this.type = type;
+        this.cmdCode = cmdCode;
+        this.requestId = requestId;
+        this.timeoutOrStatus = timeoutOrStatus;
+        this.classStart = fixedHeader;
+        this.classLen = classLen;
+        this.headerLen = headerLen;
+        this.crc = crc;
+        this.length = buf.readableBytes();
+    }
+
+    /** The frame's length in bytes, fixed at decode time (the reader index of the slice is never moved). */
+    int length() {
+        return length;
+    }
+
+    // ---- wire facts for the codec
+
+    boolean v2() {
+        return v2;
+    }
+
+    int ver1() {
+        return ver1;
+    }
+
+    byte type() {
+        return type;
+    }
+
+    int cmdCode() {
+        return cmdCode;
+    }
+
+    boolean crcPresent() {
+        return crc;
+    }
+
+    boolean isRequestType() {
+        return type != BoltWire.TYPE_RESPONSE;
+    }
+
+    /** The v2 switch byte (0 for v1). */
+    int switchByte() {
+        return v2 ? buf.getUnsignedByte(11) : 0;
+    }
+
+    /** The serializer id byte. */
+    byte serializer() {
+        return buf.getByte(BoltWire.codecOffset(v2));
+    }
+
+    /** The class name field, or null when empty. */
+    String className() {
+        return classLen == 0 ? null : buf.toString(classStart, classLen, StandardCharsets.UTF_8);
+    }
+
+    // ---- RpcFrame
+
+    @Override
+    public FrameKind kind() {
+        return kind;
+    }
+
+    @Override
+    public long requestId() {
+        return requestId;
+    }
+
+    @Override
+    public int timeoutMillis() {
+        if (!isRequestType()) {
+            return -1;
+        }
+        return timeoutOrStatus < 0 ? -1 : timeoutOrStatus;
+    }
+
+    @Override
+    public ResponseClass responseClass() {
+        if (isRequestType()) {
+            return ResponseClass.OK;
+        }
+        if (timeoutOrStatus != BoltWire.STATUS_SUCCESS) {
+            return ResponseClass.RPC_ERROR;
+        }
+        return "true".equals(header(RESPONSE_ERROR)) ? ResponseClass.BUSINESS_ERROR : ResponseClass.OK;
+    }
+
+    @Override
+    public int status() {
+        return isRequestType() ? 0 : timeoutOrStatus;
+    }
+
+    @Override
+    public ByteBuf content() {
+        return buf;
+    }
+
+    // ---- RequestHeaders
+
+    @Override
+    public String protocol() {
+        return protocol.name();
+    }
+
+    /** Header {@code service}, else {@code sofa_head_target_service}, else the class name (plain bolt clients). */
+    @Override
+    public String service() {
+        if (!serviceResolved) {
+            String s = header(SERVICE);
+            if (s == null) {
+                s = header(TARGET_SERVICE);
+            }
+            if (s == null) {
+                s = className();
+            }
+            service = s;
+            serviceResolved = true;
+        }
+        return service;
+    }
+
+    @Override
+    public String method() {
+        if (!methodResolved) {
+            method = header(METHOD);
+            methodResolved = true;
+        }
+        return method;
+    }
+
+    @Override
+    public String callerApp() {
+        return header(APP);
+    }
+
+    @Override
+    public String targetApp() {
+        return header(TARGET_APP);
+    }
+
+    /** {@code rpc_trace_context.sofaTraceId}, else {@code tcid} of {@code new_rpc_trace_context}. */
+    @Override
+    public String traceId() {
+        String v = header(TRACE_ID);
+        return v != null ? v : newTraceField("tcid=");
+    }
+
+    /** {@code rpc_trace_context.sofaRpcId}, else {@code spid} of {@code new_rpc_trace_context}. */
+    @Override
+    public String rpcId() {
+        String v = header(RPC_ID);
+        return v != null ? v : newTraceField("spid=");
+    }
+
+    private String newTraceField(String prefix) {
+        String ctx = header(NEW_TRACE);
+        if (ctx == null) {
+            return null;
+        }
+        int start = 0;
+        while (start < ctx.length()) {
+            int end = ctx.indexOf('&', start);
+            if (end < 0) {
+                end = ctx.length();
+            }
+            if (ctx.startsWith(prefix, start)) {
+                return ctx.substring(start + prefix.length(), end);
+            }
+            start = end + 1;
+        }
+        return null;
+    }
+
+    @Override
+    public String header(String name) {
+        if (name == null || !headerWellFormed()) {
+            return null;
+        }
+        return BoltHeaderScanner.value(buf, BoltHeaderScanner.find(buf, headerStart(), headerEnd(), name));
+    }
+
+    private String header(byte[] key) {
+        if (!headerWellFormed()) {
+            return null;
+        }
+        return BoltHeaderScanner.value(buf, BoltHeaderScanner.find(buf, headerStart(), headerEnd(), key));
+    }
+
+    @Override
+    public void forEachHeader(BiConsumer<String, String> visitor) {
+        if (headerWellFormed()) {
+            BoltHeaderScanner.forEach(buf, headerStart(), headerEnd(), visitor);
+        }
+    }
+
+    private int headerStart() {
+        return classStart + classLen;
+    }
+
+    private int headerEnd() {
+        return classStart + classLen + headerLen;
+    }
+
+    /** Checked once: a malformed header reads as no headers at all (bolt's own decoder would reject it). */
+    private boolean headerWellFormed() {
+        if (headerState == UNCHECKED) {
+            headerState = BoltHeaderScanner.isWellFormed(buf, headerStart(), headerEnd()) ? WELL_FORMED : MALFORMED;
+        }
+        return headerState == WELL_FORMED;
+    }
+
+    // ---- ReferenceCounted: the slice's count
+
+    @Override
+    public int refCnt() {
+        return buf.refCnt();
+    }
+
+    @Override
+    public BoltFrame retain() {
+        buf.retain();
+        return this;
+    }
+
+    @Override
+    public BoltFrame retain(int increment) {
+        buf.retain(increment);
+        return this;
+    }
+
+    @Override
+    public BoltFrame touch() {
+        buf.touch();
+        return this;
+    }
+
+    @Override
+    public BoltFrame touch(Object hint) {
+        buf.touch(hint);
+        return this;
+    }
+
+    @Override
+    public boolean release() {
+        return buf.release();
+    }
+
+    @Override
+    public boolean release(int decrement) {
+        return buf.release(decrement);
+    }
+
+    @Override
+    public String toString() {
+        return "BoltFrame(" + (v2 ? "v2/" + ver1 : "v1") + ' ' + kind + " id=" + requestId
+                + (isRequestType() ? " timeout=" + timeoutOrStatus : " status=" + timeoutOrStatus)
+                + " size=" + buf.readableBytes() + (crc ? " crc" : "") + ')';
+    }
+}
