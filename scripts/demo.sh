@@ -35,15 +35,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# start_provider <name> <main class> <port>
+# start_provider <name> <main class> <port>: starts it in the background, sets LAST_PID
 start_provider() {
   java "${EXAMPLES_JAVA_OPTS[@]}" -cp "$EXAMPLES_CP" "$2" "$3" >"$RUN_DIR/$1.log" 2>&1 &
-  PIDS+=("$!")
-  eval "$1_PID=$!"
+  LAST_PID=$!
+  PIDS+=("$LAST_PID")
 }
+# await_provider <name> <pid>: until it prints its "serving on" line
 await_provider() {
-  local pid_var="$1_PID"
-  wait_for 90 "${!pid_var}" "$1" grep -q 'serving on' "$RUN_DIR/$1.log" || {
+  wait_for 90 "$2" "$1" grep -q 'serving on' "$RUN_DIR/$1.log" || {
     tail -n 30 "$RUN_DIR/$1.log" >&2
     die "$1 did not start"
   }
@@ -51,9 +51,11 @@ await_provider() {
 }
 say "starting the providers: SOFARPC com.example.HelloService:1.0 on 12199, Dubbo com.example.DemoService:1.0.0 on 20881"
 start_provider hello_provider io.remora.examples.HelloProvider 12199
+HELLO_PID=$LAST_PID
 start_provider demo_provider io.remora.examples.dubbo.DemoProvider 20881
-await_provider hello_provider
-await_provider demo_provider
+DEMO_PID=$LAST_PID
+await_provider hello_provider "$HELLO_PID"
+await_provider demo_provider "$DEMO_PID"
 
 LOG="$REMORA_HOME_DIR/logs/default.log"
 LOG_LINES_BEFORE=$( (wc -l <"$LOG") 2>/dev/null || echo 0)
