@@ -121,6 +121,15 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
             }
         }
         new CoreAdminEndpoints(logs, config, listeners, metrics, this::ready).registerOn(admin);
+        // For pre-stop hooks and Jobs: the same drain as SIGTERM, without exiting; GET shows progress.
+        admin.register("POST", "/api/v1/drain", r -> {
+            Thread t = new Thread(() -> drain(drainTimeout), "remora-admin-drain");
+            t.setDaemon(true);
+            t.start();
+            return new io.remora.core.admin.AdminResponse(202, "text/plain; charset=utf-8", "draining\n");
+        });
+        admin.register("GET", "/api/v1/drain", r -> io.remora.core.admin.AdminResponse.json(
+                "{\"draining\":" + draining + ",\"open_connections\":" + listeners.openConnections() + "}"));
         for (SidecarExtension ext : ServiceLoader.load(SidecarExtension.class)) {
             ext.start(this);
             extensions.add(ext);
@@ -144,7 +153,7 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
 
     /** Ready once every listener of the first config is serving and every readiness check passes. */
     public boolean ready() {
-        if (closed || !listeners.serving()) {
+        if (closed || draining || !listeners.serving()) {
             return false;
         }
         for (java.util.function.BooleanSupplier check : readinessChecks.values()) {
@@ -214,6 +223,45 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
         return admin.address();
     }
 
+    private volatile boolean draining;
+    private volatile java.time.Duration drainTimeout = DEFAULT_DRAIN;
+
+    /** True from the start of a drain: readiness is false and no new connection is accepted. */
+    public boolean draining() {
+        return draining;
+    }
+
+    /**
+     * Graceful drain: report not ready, stop accepting, let every connection finish its in-flight requests and close
+     * after its last response, waiting at most {@code deadline}. Returns true if every connection closed in time.
+     * Safe to call more than once; safe from any thread except an event loop.
+     */
+    public boolean drain(java.time.Duration deadline) {
+        if (!draining) {
+            draining = true;
+            startup.info("draining: not ready, listeners closed, connections close after their last response "
+                    + "(deadline {} ms)", deadline.toMillis());
+            listeners.closeListeners();
+            listeners.closeConnectionsWhenIdle();
+        }
+        long end = System.nanoTime() + deadline.toNanos();
+        while (listeners.openConnections() > 0 && System.nanoTime() < end) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        int left = listeners.openConnections();
+        if (left > 0) {
+            startup.info("drain deadline passed with {} connection(s) still open; closing them", left);
+        } else {
+            startup.info("drained: every connection finished");
+        }
+        return left == 0;
+    }
+
     /** Stops accepting, closes connections, stops plugins and threads. */
     @Override
     public void close() {
@@ -230,6 +278,7 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
         }
         listeners.closeListeners();
         listeners.closeConnections();
+        listeners.closeUpstreamConnections();
         admin.stop();
         metricsServer.stop();
         digest.close();
@@ -239,13 +288,19 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
 
     // ---------------------------------------------------------------- command line
 
+    /** How long a SIGTERM drain may take before the process exits anyway (override: --drain-timeout seconds). */
+    static final java.time.Duration DEFAULT_DRAIN = java.time.Duration.ofSeconds(15);
+
     public static void main(String[] args) {
         Path configFile = null;
         Path logDir = null;
         boolean validateOnly = false;
+        java.time.Duration drainTimeout = DEFAULT_DRAIN;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "-c", "--config" -> configFile = Path.of(need(args, ++i, "--config"));
+                case "--drain-timeout" -> drainTimeout = java.time.Duration.ofMillis(
+                        (long) (Double.parseDouble(need(args, ++i, "--drain-timeout")) * 1000));
                 case "--log-dir" -> logDir = Path.of(need(args, ++i, "--log-dir"));
                 case "--validate" -> validateOnly = true;
                 case "-h", "--help" -> {
@@ -288,18 +343,57 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
             System.exit(1);
             return;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            startup.info("shutting down");
-            sidecar.close();
-            sidecar.logManager().stop();
-        }, "remora-shutdown"));
-        // Event-loop threads are daemons: the main thread keeps the process up until a signal runs the hook.
+        sidecar.drainTimeout = drainTimeout;
+        runUntilSignalled(sidecar, drainTimeout);
+    }
+
+    /**
+     * SIGTERM/SIGINT: drain (not ready, stop accepting, finish in-flight requests, close connections after their last
+     * response) for at most {@code drainTimeout}, then exit 0. A second signal exits at once. The event-loop threads
+     * are daemons, so the main thread holds the process up until then.
+     */
+    private static void runUntilSignalled(Sidecar sidecar, java.time.Duration drainTimeout) {
+        java.util.concurrent.CountDownLatch exited = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean terminating = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable shutdown = () -> {
+            if (!terminating.compareAndSet(false, true)) {
+                startup.info("second signal: exiting now");
+                sidecar.logManager().stop();
+                Runtime.getRuntime().halt(130);
+            }
+            Thread t = new Thread(() -> {
+                try {
+                    startup.info("signal received: draining (at most {} ms)", drainTimeout.toMillis());
+                    sidecar.drain(drainTimeout);
+                    sidecar.close();
+                    startup.info("stopped");
+                } finally {
+                    sidecar.logManager().stop();
+                    exited.countDown();
+                }
+            }, "remora-drain");
+            t.setDaemon(true);
+            t.start();
+        };
         try {
-            new java.util.concurrent.CountDownLatch(1).await();
+            sun.misc.Signal.handle(new sun.misc.Signal("TERM"), s -> shutdown.run());
+            sun.misc.Signal.handle(new sun.misc.Signal("INT"), s -> shutdown.run());
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                sidecar.drain(drainTimeout);
+                sidecar.close();
+                sidecar.logManager().stop();
+            }, "remora-shutdown"));
+        }
+        try {
+            exited.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        System.exit(0);
     }
+
+
 
     private static void validateMetrics(SidecarConfig.Metrics m) throws ConfigException {
         if (m == null) {
@@ -343,5 +437,6 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
             usage: remora --config <file.json> [--log-dir <dir>] [--validate]
               --config    the sidecar config (JSON; see README "Configuration")
               --log-dir   directory for default.log and the other log files (overrides log.dir)
-              --validate  check the config and exit (0 = valid, 2 = invalid)""";
+              --validate  check the config and exit (0 = valid, 2 = invalid)
+              --drain-timeout <seconds>  on SIGTERM, how long to let in-flight requests finish (default 15)""";
 }

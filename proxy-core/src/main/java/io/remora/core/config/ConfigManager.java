@@ -22,10 +22,20 @@ public final class ConfigManager {
         void apply(ConfigSnapshot previous, ConfigSnapshot next) throws ConfigException;
     }
 
+    /**
+     * Checks a plugin-owned part of a config (e.g. {@code extensions.governance}) before it is compiled, so a bad
+     * section refuses the whole config before any applier has acted on it.
+     */
+    public interface Validator {
+        /** Throw with the field's full path (e.g. {@code extensions.governance.rate_limit[2].threshold}) to refuse. */
+        void validate(SidecarConfig config) throws ConfigException;
+    }
+
     private final ConfigCompiler compiler;
     private final AtomicReference<ConfigSnapshot> current = new AtomicReference<>();
     private final List<Applier> appliers = new CopyOnWriteArrayList<>();
     private final List<Consumer<ConfigSnapshot>> subscribers = new CopyOnWriteArrayList<>();
+    private final List<Validator> validators = new CopyOnWriteArrayList<>();
     private long version;
 
     public ConfigManager(ConfigCompiler compiler) {
@@ -34,6 +44,11 @@ public final class ConfigManager {
 
     public void addApplier(Applier applier) {
         appliers.add(applier);
+    }
+
+    /** {@code validator} runs on every config given to {@link #apply} and {@link #validate}, before compiling. */
+    public void addValidator(Validator validator) {
+        validators.add(validator);
     }
 
     /** {@code subscriber} is called (on the applying thread) after each snapshot is published. */
@@ -49,6 +64,9 @@ public final class ConfigManager {
     /** Compiles and publishes {@code config}. Serialized: one apply at a time. */
     public synchronized ConfigSnapshot apply(SidecarConfig config, String sourceName) throws ConfigException {
         ConfigSnapshot previous = current.get();
+        for (Validator v : validators) {
+            v.validate(config);
+        }
         ConfigSnapshot next = compiler.compile(config, version + 1, sourceName);
         for (Applier a : appliers) {
             a.apply(previous, next);
@@ -69,6 +87,9 @@ public final class ConfigManager {
 
     /** Validates {@code config} without applying it. */
     public void validate(SidecarConfig config) throws ConfigException {
+        for (Validator v : validators) {
+            v.validate(config);
+        }
         compiler.compile(config, version + 1, "validation");
     }
 }

@@ -129,6 +129,33 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter {
 
     void streamDone() {
         inflight--;
+        if (closeWhenIdle && inflight == 0) {
+            closeAfterFlush();
+        }
+    }
+
+    private boolean closeWhenIdle;
+
+    /**
+     * Graceful close for draining: no new request is taken after this, and the connection closes once its last
+     * response is written (at once if none is in flight). Runs on the connection's event loop.
+     */
+    public void closeWhenIdle() {
+        if (!channel.eventLoop().inEventLoop()) {
+            channel.eventLoop().execute(this::closeWhenIdle);
+            return;
+        }
+        closeWhenIdle = true;
+        channel.config().setAutoRead(false);
+        if (inflight == 0) {
+            closeAfterFlush();
+        }
+    }
+
+    private void closeAfterFlush() {
+        LoopContext.current().flush();
+        channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER)
+                .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
     }
 
     @Override

@@ -203,4 +203,44 @@ public final class ListenerManager implements ConfigManager.Applier {
             s.connections().close().awaitUninterruptibly();
         }
     }
+
+    /**
+     * Closes every event loop's upstream connections, answering their pending calls with an upstream-reset error
+     * (and so releasing every request still held). Waits for each loop at most a second.
+     */
+    public void closeUpstreamConnections() {
+        for (io.netty.util.concurrent.EventExecutor loop : workers) {
+            if (loop.isShuttingDown()) {
+                continue;
+            }
+            loop.submit(() -> {
+                for (UpstreamConnection c : LoopContext.current().pool.all()) {
+                    c.close();
+                }
+            }).awaitUninterruptibly(1, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Asks every connection to close after its last in-flight response (graceful drain). */
+    public void closeConnectionsWhenIdle() {
+        for (ListenerSlot s : slots()) {
+            for (Channel ch : s.connections()) {
+                DownstreamConnection dc = ch.pipeline().get(DownstreamConnection.class);
+                if (dc != null) {
+                    dc.closeWhenIdle();
+                } else {
+                    ch.close();
+                }
+            }
+        }
+    }
+
+    /** Open downstream connections across all listeners. */
+    public int openConnections() {
+        int n = 0;
+        for (ListenerSlot s : slots()) {
+            n += s.connections().size();
+        }
+        return n;
+    }
 }

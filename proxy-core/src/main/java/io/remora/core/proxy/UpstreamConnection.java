@@ -277,6 +277,17 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         LoopContext.current().flush();
     }
 
+    /** Closes the connection now; pending calls fail (channelInactive), queued ones too if never connected. */
+    void close() {
+        if (channel != null && channel.isOpen()) {
+            channel.close();
+        } else if (state != State.CLOSED) {
+            state = State.CLOSED;
+            pool.remove(this);
+            failAll(ProxyError.UPSTREAM_RESET, "sidecar shutting down");
+        }
+    }
+
     /** Stop taking new requests; close once the pending ones are answered. */
     void drain() {
         if (state == State.ACTIVE || state == State.CONNECTING) {

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Builds the runtime image layout without Docker (the Dockerfile calls this too):
+#   deploy/target/image/opt/remora/{bin,lib,conf,jre,remora.jsa}
+# - jre/: a jlink runtime with only the modules the sidecar needs (found with jdeps, plus the few loaded reflectively)
+# - remora.jsa: an AppCDS archive recorded from a real start of the sidecar, for a faster start-up
+# Usage: deploy/build-runtime.sh [--skip-build]    (needs the JDK's jlink/jdeps and jmods)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+out="$root/deploy/target/image/opt/remora"
+
+if [ "${1:-}" != "--skip-build" ]; then
+  mvn -B -q -DskipTests -pl dist -am package
+fi
+dist="$root/dist/target/remora"
+[ -d "$dist/lib" ] || { echo "build-runtime: $dist/lib missing; run mvn -DskipTests package" >&2; exit 1; }
+
+rm -rf "$root/deploy/target/image"
+mkdir -p "$out"
+cp -r "$dist/bin" "$dist/lib" "$dist/conf" "$out/"
+cp deploy/container/remora-container deploy/container/remora-probe "$out/bin/"
+
+jdk_bin="$(dirname "$(readlink -f "$(command -v javac)")")"
+# Modules the code needs (jdeps over every jar), plus the ones reached only through reflection or services.
+modules="$("$jdk_bin/jdeps" --ignore-missing-deps --multi-release 17 --print-module-deps -q "$dist"/lib/*.jar \
+  2>/dev/null || true)"
+modules="${modules:-java.base}"
+modules="$modules,jdk.unsupported,jdk.crypto.ec,jdk.naming.dns,java.management,jdk.management,java.naming"
+"$jdk_bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files --compress=2 \
+  --output "$out/jre"
+echo "build-runtime: jlink runtime with modules: $modules ($(du -sh "$out/jre" | cut -f1))"
+
+# Record the classes a real start loads into a CDS archive: start with the bundled config on free ports, wait for
+# readiness, stop it (the archive is written at exit).
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+cfg="$tmp/cds.json"
+sed -e 's/"port"[[:space:]]*:[[:space:]]*[0-9]*/"port": 0/' \
+    -e 's/127\.0\.0\.1:[0-9][0-9]*"/127.0.0.1:0"/g' "$out/conf/remora.json" > "$cfg"
+(cd "$out" && REMORA_JAVA_OPTS="-Xshare:off -XX:ArchiveClassesAtExit=$out/remora.jsa -Xmx128m" \
+  JAVA_HOME="$out/jre" ./bin/remora --config "$cfg" --log-dir "$tmp/logs" --drain-timeout 1 > "$tmp/out.txt" 2>&1 &
+  echo $! > "$tmp/pid")
+for _ in $(seq 1 200); do
+  grep -q "remora ready" "$tmp/out.txt" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q "remora ready" "$tmp/out.txt" || { cat "$tmp/out.txt" >&2; echo "build-runtime: CDS run never got ready" >&2; exit 1; }
+kill -TERM "$(cat "$tmp/pid")"
+for _ in $(seq 1 100); do kill -0 "$(cat "$tmp/pid")" 2>/dev/null || break; sleep 0.1; done
+[ -f "$out/remora.jsa" ] || { cat "$tmp/out.txt" >&2; echo "build-runtime: no CDS archive written" >&2; exit 1; }
+echo "build-runtime: CDS archive $(du -h "$out/remora.jsa" | cut -f1)"
+echo "build-runtime: image layout in $out"

@@ -1,0 +1,228 @@
+package io.remora.filters.rules;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.remora.core.config.ConfigException;
+import io.remora.core.config.SidecarConfig;
+import io.remora.core.filter.Direction;
+import io.remora.filters.auth.AccessRule;
+import io.remora.filters.circuitbreaker.CircuitBreakerRule;
+import io.remora.filters.condition.Condition;
+import io.remora.filters.condition.ConditionSet;
+import io.remora.filters.condition.Field;
+import io.remora.filters.condition.Operator;
+import io.remora.filters.fault.FaultRule;
+import io.remora.filters.ratelimit.RateLimitRule;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Validates and compiles the {@code extensions.governance} section. Every error is a {@link ConfigException} whose
+ * path names the rule's position and field, and whose message names the rule.
+ */
+public final class RuleParser {
+
+    /** The key under {@link SidecarConfig#extensions()}. */
+    public static final String EXTENSION_KEY = "governance";
+    public static final String BASE_PATH = "extensions." + EXTENSION_KEY;
+    public static final List<String> KINDS = List.of(RateLimitRule.KIND, CircuitBreakerRule.KIND, FaultRule.KIND,
+            AccessRule.KIND);
+
+    private RuleParser() {
+    }
+
+    /** The governance rules of {@code config} (empty when it has none). */
+    public static GovernanceRules parse(SidecarConfig config) throws ConfigException {
+        JsonNode g = config.extensions() == null ? null : config.extensions().get(EXTENSION_KEY);
+        return parse(g, BASE_PATH);
+    }
+
+    public static GovernanceRules parse(JsonNode governance, String path) throws ConfigException {
+        if (governance == null || governance.isNull()) {
+            return GovernanceRules.EMPTY;
+        }
+        if (!governance.isObject()) {
+            throw new ConfigException(path, "must be an object with " + KINDS + ", was " + governance.getNodeType());
+        }
+        for (Iterator<String> it = governance.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!KINDS.contains(k)) {
+                throw new ConfigException(path + "." + k, "unknown rule kind (one of " + KINDS + ")");
+            }
+        }
+        List<RateLimitRule> rl = new ArrayList<>();
+        List<CircuitBreakerRule> cb = new ArrayList<>();
+        List<FaultRule> fi = new ArrayList<>();
+        List<AccessRule> ac = new ArrayList<>();
+        ObjectNode normalized = JsonNodeFactory.instance.objectNode();
+        for (String kind : KINDS) {
+            String kp = path + "." + kind;
+            JsonNode list = governance.get(kind);
+            ArrayNode out = normalized.putArray(kind);
+            if (list == null || list.isNull()) {
+                continue;
+            }
+            if (!list.isArray()) {
+                throw new ConfigException(kp, "must be a list of rules, was " + list.getNodeType());
+            }
+            Set<String> names = new HashSet<>();
+            for (int i = 0; i < list.size(); i++) {
+                JsonNode node = list.get(i);
+                RuleReader r = new RuleReader(node, kp + "[" + i + "]");
+                RuleScope scope = scope(r, kind, node);
+                if (!names.add(scope.name())) {
+                    throw r.error("name", "duplicate rule name \"" + scope.name() + "\" in " + kind);
+                }
+                switch (kind) {
+                    case RateLimitRule.KIND -> rl.add(RateLimitRule.parse(r, scope));
+                    case CircuitBreakerRule.KIND -> cb.add(CircuitBreakerRule.parse(r, scope));
+                    case FaultRule.KIND -> fi.add(FaultRule.parse(r, scope));
+                    default -> ac.add(AccessRule.parse(r, scope));
+                }
+                r.finish();
+                out.add(node.deepCopy());
+            }
+        }
+        return new GovernanceRules(List.copyOf(rl), List.copyOf(cb), List.copyOf(fi), List.copyOf(ac), normalized);
+    }
+
+    /** Validates one kind's rule list (the body of {@code PUT /api/v1/rules/{kind}}) in the context of the others. */
+    public static GovernanceRules replaceKind(GovernanceRules current, String kind, JsonNode list)
+            throws ConfigException {
+        ObjectNode doc = current.document().deepCopy();
+        doc.set(kind, list);
+        return parse(doc, BASE_PATH);
+    }
+
+    private static RuleScope scope(RuleReader r, String kind, JsonNode node) throws ConfigException {
+        String name = r.requiredText("name");
+        r.ruleName(name);
+        String app = r.text("app", RuleScope.ANY);
+        Direction direction = r.choice("direction", true, "client", "server").equals("client")
+                ? Direction.OUTBOUND : Direction.INBOUND;
+        String service = r.requiredText("service");
+        String method = r.text("method", RuleScope.ANY);
+        boolean observe = r.choice("mode", false, "intercept", "observe").equals("observe");
+        boolean enabled = r.bool("enabled", true);
+        JsonNode conds = r.raw("conditions");
+        ConditionSet conditions = conditions(conds, r);
+        String matchKey = direction + "|" + service + "|" + method + "|" + observe + "|"
+                + (conds == null ? "[]" : canonical(conds));
+        return new RuleScope(kind, name, app, direction, service, method, observe, enabled, conditions,
+                kind + ":" + canonical(node), matchKey);
+    }
+
+    private static ConditionSet conditions(JsonNode list, RuleReader rule) throws ConfigException {
+        if (list == null) {
+            return ConditionSet.ALL;
+        }
+        if (!list.isArray()) {
+            throw rule.error("conditions", "must be a list, was " + list.getNodeType());
+        }
+        List<Condition> out = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            RuleReader c = new RuleReader(list.get(i), rule.path() + ".conditions[" + i + "]");
+            c.ruleName(rule.ruleNameOrNull());
+            String source = c.choice("source", false, "system", "header");
+            String fieldName = c.requiredText("field");
+            Field field = null;
+            if (source.equals("system")) {
+                field = Field.byJsonName(fieldName);
+                if (field == null) {
+                    List<String> names = new ArrayList<>();
+                    for (Field f : Field.values()) {
+                        names.add(f.jsonName());
+                    }
+                    throw c.error("field", "unknown system field \"" + fieldName + "\" (one of "
+                            + String.join(", ", names) + ")");
+                }
+            }
+            String opName = c.requiredText("operator");
+            Operator op = Operator.byJsonName(opName);
+            if (op == null) {
+                throw c.error("operator", "must be one of equals, not_equals, in, not_in, regex, was \""
+                        + opName + "\"");
+            }
+            String value = null;
+            Set<String> values = null;
+            Pattern pattern = null;
+            if (op.takesList()) {
+                JsonNode vs = c.raw("values");
+                if (c.raw("value") != null) {
+                    throw c.error("value", "operator " + opName + " takes \"values\" (a list), not \"value\"");
+                }
+                if (vs == null || !vs.isArray() || vs.isEmpty()) {
+                    throw c.error("values", "is required for operator " + opName + " (a non-empty list of strings)");
+                }
+                values = new HashSet<>();
+                for (int j = 0; j < vs.size(); j++) {
+                    if (!vs.get(j).isTextual()) {
+                        throw c.error("values[" + j + "]", "must be a string, was " + vs.get(j));
+                    }
+                    values.add(vs.get(j).textValue());
+                }
+                values = Set.copyOf(values);
+            } else {
+                if (c.raw("values") != null) {
+                    throw c.error("values", "operator " + opName + " takes \"value\" (a string), not \"values\"");
+                }
+                value = c.requiredText("value");
+                if (op == Operator.REGEX) {
+                    try {
+                        pattern = Pattern.compile(value);
+                    } catch (PatternSyntaxException e) {
+                        throw c.error("value", "invalid regex \"" + value + "\": " + e.getDescription());
+                    }
+                }
+            }
+            c.finish();
+            out.add(field != null ? Condition.onField(field, op, value, values, pattern)
+                    : Condition.onHeader(fieldName, op, value, values, pattern));
+        }
+        return ConditionSet.of(out);
+    }
+
+    /** JSON text with object keys sorted, so equal content gives equal text. */
+    static String canonical(JsonNode n) {
+        StringBuilder sb = new StringBuilder();
+        canonical(n, sb);
+        return sb.toString();
+    }
+
+    private static void canonical(JsonNode n, StringBuilder sb) {
+        if (n.isObject()) {
+            TreeMap<String, JsonNode> sorted = new TreeMap<>();
+            n.fields().forEachRemaining(e -> sorted.put(e.getKey(), e.getValue()));
+            sb.append('{');
+            boolean first = true;
+            for (var e : sorted.entrySet()) {
+                if (!first) {
+                    sb.append(',');
+                }
+                first = false;
+                sb.append(JsonNodeFactory.instance.textNode(e.getKey())).append(':');
+                canonical(e.getValue(), sb);
+            }
+            sb.append('}');
+        } else if (n.isArray()) {
+            sb.append('[');
+            for (int i = 0; i < n.size(); i++) {
+                if (i > 0) {
+                    sb.append(',');
+                }
+                canonical(n.get(i), sb);
+            }
+            sb.append(']');
+        } else {
+            sb.append(n);
+        }
+    }
+}

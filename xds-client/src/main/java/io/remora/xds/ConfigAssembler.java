@@ -1,0 +1,182 @@
+package io.remora.xds;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.remora.core.config.SidecarConfig;
+import io.remora.xds.XdsResources.XCluster;
+import io.remora.xds.XdsResources.XEndpoints;
+import io.remora.xds.XdsResources.XListener;
+import io.remora.xds.XdsResources.XRoute;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+
+/**
+ * Builds one {@link SidecarConfig} from the bootstrap and the accepted xDS resources, with warming: a cluster joins once
+ * its endpoints arrived, a listener once its route configuration and every cluster it routes to are in. Something still
+ * warming is reported as a waiting key ({@code eds:<name>}, {@code rds:<name>}, {@code listener:<name>}); once the
+ * caller says a key expired, a cluster joins with no hosts and a listener stays out. A listener that served before and
+ * is warming again keeps its previous version (and the clusters it routes to), so its sockets and connections
+ * survive.
+ */
+final class ConfigAssembler {
+
+    /** {@code waiting}: every key not warm yet, expired or not (the caller tracks since when). */
+    record Result(SidecarConfig config, Set<String> waiting) {
+    }
+
+    private ConfigAssembler() {
+    }
+
+    static Result assemble(SidecarConfig base, Map<String, XCluster> clusters, Map<String, XEndpoints> endpoints,
+                           Map<String, XListener> listeners, Map<String, XRoute> routes, SidecarConfig previous,
+                           Predicate<String> expired) {
+        Set<String> waiting = new LinkedHashSet<>();
+        Map<String, SidecarConfig.Cluster> clustersOut = new LinkedHashMap<>();
+        if (base.clusters() != null) {
+            base.clusters().forEach(c -> clustersOut.put(c.name(), c));
+        }
+        for (XCluster xc : new TreeMap<>(clusters).values()) {
+            SidecarConfig.Cluster c = xc.config();
+            if (xc.edsName() == null) {
+                clustersOut.put(c.name(), c);
+                continue;
+            }
+            XEndpoints ep = endpoints.get(xc.edsName());
+            String key = "eds:" + xc.edsName();
+            if (ep == null) {
+                waiting.add(key);
+            }
+            if (ep != null || expired.test(key)) {
+                clustersOut.put(c.name(), withHosts(c, ep == null ? List.of() : ep.hosts()));
+            }
+        }
+
+        Map<String, SidecarConfig.RouteConfig> routesOut = new LinkedHashMap<>();
+        if (base.routeConfigs() != null) {
+            base.routeConfigs().forEach(r -> routesOut.put(r.name(), r));
+        }
+        List<SidecarConfig.Listener> listenersOut = new ArrayList<>();
+        if (base.listeners() != null) {
+            listenersOut.addAll(base.listeners());
+        }
+        ObjectNode governance = null;
+        for (XListener xl : new TreeMap<>(listeners).values()) {
+            if (xl.governance() != null) {
+                governance = merge(governance, xl.governance());
+            }
+            if (xl.listener() == null) {
+                continue;
+            }
+            String key;
+            if (xl.rds() != null) {
+                XRoute rc = routes.get(xl.rds());
+                key = rc == null ? "rds:" + xl.rds() : "listener:" + xl.name();
+                if (rc != null && clustersOut.keySet().containsAll(rc.clusters())) {
+                    routesOut.put(rc.config().name(), rc.config());
+                    listenersOut.add(xl.listener());
+                    continue;
+                }
+            } else {
+                key = "listener:" + xl.name();
+                if (clustersOut.keySet().containsAll(xl.inlineClusters())) {
+                    listenersOut.add(xl.listener());
+                    continue;
+                }
+            }
+            waiting.add(key);
+            keepPrevious(xl.name(), previous, clustersOut, routesOut, listenersOut);
+        }
+
+        Map<String, JsonNode> ext = new LinkedHashMap<>();
+        if (base.extensions() != null) {
+            ext.putAll(base.extensions());
+        }
+        if (governance != null) {
+            ext.put("governance", ext.get("governance") instanceof ObjectNode b ? merge(b.deepCopy(), governance)
+                    : governance);
+        }
+        SidecarConfig cfg = new SidecarConfig(base.node(), base.workerThreads(), base.admin(), base.log(),
+                listenersOut, routesOut.isEmpty() ? null : new ArrayList<>(routesOut.values()),
+                new ArrayList<>(clustersOut.values()), ext.isEmpty() ? null : ext);
+        return new Result(cfg, waiting);
+    }
+
+    /** A warming listener that served before keeps serving its previous version, if its clusters are still there. */
+    private static void keepPrevious(String name, SidecarConfig previous, Map<String, SidecarConfig.Cluster> clusters,
+                                     Map<String, SidecarConfig.RouteConfig> routesOut,
+                                     List<SidecarConfig.Listener> listenersOut) {
+        if (previous == null || previous.listeners() == null) {
+            return;
+        }
+        for (SidecarConfig.Listener l : previous.listeners()) {
+            if (!l.name().equals(name)) {
+                continue;
+            }
+            SidecarConfig.RouteConfig rc = null;
+            List<SidecarConfig.Route> rs = l.routes();
+            if (l.routeConfig() != null) {
+                rc = routesOut.get(l.routeConfig());
+                if (rc == null && previous.routeConfigs() != null) {
+                    rc = previous.routeConfigs().stream().filter(r -> r.name().equals(l.routeConfig())).findFirst()
+                            .orElse(null);
+                }
+                if (rc == null) {
+                    return;
+                }
+                rs = rc.routes();
+            }
+            // Clusters it routes to that CDS removed stay until the routes stop naming them.
+            Map<String, SidecarConfig.Cluster> keep = new LinkedHashMap<>();
+            for (SidecarConfig.Route r : rs) {
+                List<String> names = new ArrayList<>();
+                if (r.cluster() != null) {
+                    names.add(r.cluster());
+                }
+                if (r.weightedClusters() != null) {
+                    r.weightedClusters().forEach(w -> names.add(w.cluster()));
+                }
+                for (String n : names) {
+                    if (!clusters.containsKey(n)) {
+                        SidecarConfig.Cluster old = previous.clusters() == null ? null : previous.clusters().stream()
+                                .filter(c -> c.name().equals(n)).findFirst().orElse(null);
+                        if (old == null) {
+                            return;
+                        }
+                        keep.put(n, old);
+                    }
+                }
+            }
+            clusters.putAll(keep);
+            if (rc != null) {
+                routesOut.putIfAbsent(rc.name(), rc);
+            }
+            listenersOut.add(l);
+            return;
+        }
+    }
+
+    private static SidecarConfig.Cluster withHosts(SidecarConfig.Cluster c, List<SidecarConfig.Host> hosts) {
+        return new SidecarConfig.Cluster(c.name(), c.protocol(), c.lbPolicy(), c.connectTimeoutMs(),
+                c.maxPendingRequests(), c.heartbeatIntervalMs(), c.maxFrameBytes(), hosts);
+    }
+
+    /** Top-level fields of {@code add} win; governance carried by several listeners is merged in name order. */
+    private static ObjectNode merge(ObjectNode into, JsonNode add) {
+        ObjectNode out = into == null ? JsonNodeFactory.instance.objectNode() : into;
+        if (add.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = add.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                out.set(e.getKey(), e.getValue());
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,55 @@
+package io.remora.xds;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.remora.core.config.SidecarConfig;
+import java.util.List;
+import java.util.Set;
+
+/** The xDS resource types we subscribe to and what each translates into. */
+final class XdsResources {
+
+    static final String LISTENER = "type.googleapis.com/envoy.config.listener.v3.Listener";
+    static final String ROUTE = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+    static final String CLUSTER = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
+    static final String ENDPOINT = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
+
+    /** Processing and subscription order: CDS, EDS, LDS, RDS. */
+    static final List<String> ORDER = List.of(CLUSTER, ENDPOINT, LISTENER, ROUTE);
+
+    /** TypedStruct inner type URLs that carry our native JSON. */
+    static final String RPC_PROXY = "type.googleapis.com/remora.rpc_proxy";
+    static final String GOVERNANCE = "type.googleapis.com/remora.governance";
+    static final String UDPA_TYPED_STRUCT = "type.googleapis.com/udpa.type.v1.TypedStruct";
+    static final String XDS_TYPED_STRUCT = "type.googleapis.com/xds.type.v3.TypedStruct";
+
+    private XdsResources() {
+    }
+
+    static String shortName(String typeUrl) {
+        return switch (typeUrl) {
+            case LISTENER -> "lds";
+            case ROUTE -> "rds";
+            case CLUSTER -> "cds";
+            case ENDPOINT -> "eds";
+            default -> typeUrl;
+        };
+    }
+
+    /**
+     * A translated listener. {@code listener} is null when the resource only carries governance rules or was skipped
+     * (e.g. an HTTP connection manager); {@code rds} names its route configuration when it uses RDS.
+     */
+    record XListener(String name, SidecarConfig.Listener listener, String rds, Set<String> inlineClusters,
+                     JsonNode governance) {
+    }
+
+    record XRoute(SidecarConfig.RouteConfig config, Set<String> clusters) {
+    }
+
+    /** A translated cluster; its hosts come from EDS ({@code edsName}) or from its own load assignment. */
+    record XCluster(SidecarConfig.Cluster config, String edsName) {
+    }
+
+    record XEndpoints(String name, List<SidecarConfig.Host> hosts) {
+    }
+}

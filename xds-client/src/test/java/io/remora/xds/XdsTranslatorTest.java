@@ -1,0 +1,154 @@
+package io.remora.xds;
+
+import static io.remora.xds.controlplane.EnvoyResources.address;
+import static io.remora.xds.controlplane.EnvoyResources.header;
+import static io.remora.xds.controlplane.EnvoyResources.rpcListener;
+import static io.remora.xds.controlplane.EnvoyResources.struct;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.Struct;
+import com.google.protobuf.UInt32Value;
+import com.google.protobuf.util.Durations;
+import io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Locality;
+import io.envoyproxy.envoy.config.core.v3.Metadata;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.remora.core.config.ConfigException;
+import io.remora.core.config.SidecarConfig;
+import io.remora.xds.XdsResources.XCluster;
+import io.remora.xds.XdsResources.XListener;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class XdsTranslatorTest {
+
+    private final List<String> warnings = new ArrayList<>();
+    private final XdsTranslator t = new XdsTranslator(warnings::add);
+
+    @Test
+    void skipsHttpConnectionManagerListenerWithAWarning() throws Exception {
+        Listener l = Listener.newBuilder().setName("http_8080").setAddress(address("0.0.0.0", 8080))
+                .addFilterChains(FilterChain.newBuilder().addFilters(Filter.newBuilder()
+                        .setName("envoy.filters.network.http_connection_manager")
+                        .setTypedConfig(Any.pack(HttpConnectionManager.getDefaultInstance())))).build();
+        XListener x = t.listener(l);
+        assertNull(x.listener());
+        assertEquals(1, warnings.size());
+        assertTrue(warnings.get(0).contains("HTTP connection manager"), warnings.get(0));
+    }
+
+    @Test
+    void ignoresUnsupportedNetworkFiltersAndKeepsTheRpcProxy() throws Exception {
+        Filter rbac = Filter.newBuilder().setName("envoy.filters.network.rbac")
+                .setTypedConfig(Any.pack(Struct.getDefaultInstance())).build();
+        XListener x = t.listener(rpcListener("egress", "127.0.0.1", 12200,
+                "{\"protocol\":\"bolt\",\"routes\":[{\"match\":{\"service\":\"*\"},\"cluster\":\"c\"}],"
+                        + "\"idle_timeout_ms\":60000}", rbac));
+        assertEquals("127.0.0.1:12200", x.listener().address());
+        assertEquals("bolt", x.listener().protocol());
+        assertEquals(60_000L, x.listener().idleTimeoutMs());
+        assertEquals(Set.of("c"), x.inlineClusters());
+        assertEquals(1, warnings.size());
+        assertTrue(warnings.get(0).contains("envoy.filters.network.rbac"));
+    }
+
+    @Test
+    void rejectsUnknownFieldsInTheRpcProxyConfig() {
+        ConfigException e = assertThrows(ConfigException.class, () -> t.listener(rpcListener("egress", "127.0.0.1",
+                1, "{\"protocol\":\"bolt\",\"route_config\":\"r\",\"colour\":\"red\"}")));
+        assertTrue(e.getMessage().contains("colour"), e.getMessage());
+    }
+
+    @Test
+    void mapsServiceAndMethodHeadersToTheRouteMatchAndOthersToHeaderMatchers() throws Exception {
+        Route r = Route.newBuilder().setName("r1").setMatch(RouteMatch.newBuilder().setPrefix("")
+                        .addHeaders(header(":service", "com.example.Hello:1.0")).addHeaders(header("method", "say"))
+                        .addHeaders(header("x-tenant", "t1")))
+                .setRoute(RouteAction.newBuilder().setTimeout(Durations.fromMillis(1500))
+                        .setWeightedClusters(WeightedCluster.newBuilder()
+                                .addClusters(WeightedCluster.ClusterWeight.newBuilder().setName("blue")
+                                        .setWeight(UInt32Value.of(90)))
+                                .addClusters(WeightedCluster.ClusterWeight.newBuilder().setName("green")
+                                        .setWeight(UInt32Value.of(10))))).build();
+        RouteConfiguration rc = RouteConfiguration.newBuilder().setName("rpc")
+                .addVirtualHosts(VirtualHost.newBuilder().setName("all").addDomains("*").addRoutes(r)).build();
+        XdsResources.XRoute x = t.route(rc);
+        SidecarConfig.Route out = x.config().routes().get(0);
+        assertEquals("com.example.Hello:1.0", out.match().service());
+        assertEquals("say", out.match().method());
+        assertEquals(List.of(new SidecarConfig.HeaderMatch("x-tenant", "t1", null, null)), out.match().headers());
+        assertEquals(1500L, out.timeoutMs());
+        assertEquals(List.of(new SidecarConfig.WeightedCluster("blue", 90),
+                new SidecarConfig.WeightedCluster("green", 10)), out.weightedClusters());
+        assertEquals(Set.of("blue", "green"), x.clusters());
+    }
+
+    @Test
+    void translatesClusterPolicyLimitsAndProtocol() throws Exception {
+        Cluster c = Cluster.newBuilder().setName("hello").setType(Cluster.DiscoveryType.EDS)
+                .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setServiceName("outbound|12200||hello"))
+                .setLbPolicy(Cluster.LbPolicy.LEAST_REQUEST).setConnectTimeout(Durations.fromMillis(250))
+                .setCircuitBreakers(CircuitBreakers.newBuilder().addThresholds(CircuitBreakers.Thresholds.newBuilder()
+                        .setMaxPendingRequests(UInt32Value.of(64))))
+                .setMetadata(Metadata.newBuilder().putFilterMetadata("remora",
+                        struct("{\"protocol\":\"dubbo\",\"heartbeat_interval_ms\":15000}")))
+                .build();
+        XCluster x = t.cluster(c);
+        assertEquals("outbound|12200||hello", x.edsName());
+        assertEquals(new SidecarConfig.Cluster("hello", "dubbo", "round_robin", 250L, 64, 15_000L, null, null),
+                x.config());
+        assertTrue(warnings.get(0).contains("LEAST_REQUEST"));
+    }
+
+    @Test
+    void endpointsCarryWeightLocalityAndMetadataLabelsAndSkipUnhealthy() throws Exception {
+        LbEndpoint good = LbEndpoint.newBuilder().setEndpoint(Endpoint.newBuilder().setAddress(address("10.0.0.7",
+                        20880))).setLoadBalancingWeight(UInt32Value.of(3))
+                .setMetadata(Metadata.newBuilder()
+                        .putFilterMetadata("istio", struct("{\"version\":\"v1\",\"app\":\"hello\"}"))
+                        .putFilterMetadata("remora", struct("{\"version\":\"v2\"}"))).build();
+        LbEndpoint sick = LbEndpoint.newBuilder().setEndpoint(Endpoint.newBuilder().setAddress(address("10.0.0.8",
+                20880))).setHealthStatus(io.envoyproxy.envoy.config.core.v3.HealthStatus.UNHEALTHY).build();
+        ClusterLoadAssignment cla = ClusterLoadAssignment.newBuilder().setClusterName("hello")
+                .addEndpoints(LocalityLbEndpoints.newBuilder().setLocality(Locality.newBuilder().setRegion("r1")
+                        .setZone("z1")).addLbEndpoints(good).addLbEndpoints(sick)).build();
+        List<SidecarConfig.Host> hosts = t.endpoints(cla).hosts();
+        assertEquals(1, hosts.size());
+        assertEquals("10.0.0.7:20880", hosts.get(0).address());
+        assertEquals(3, hosts.get(0).weight());
+        assertEquals(Map.of("region", "r1", "zone", "z1", "version", "v2", "app", "hello"), hosts.get(0).labels());
+    }
+
+    @Test
+    void rejectsPipeAddresses() {
+        Listener l = Listener.newBuilder().setName("p").setAddress(io.envoyproxy.envoy.config.core.v3.Address
+                .newBuilder().setPipe(io.envoyproxy.envoy.config.core.v3.Pipe.newBuilder().setPath("/tmp/x"))).build();
+        l = l.toBuilder().addFilterChains(FilterChain.newBuilder().addFilters(
+                io.remora.xds.controlplane.EnvoyResources.typedStructFilter("p", XdsResources.RPC_PROXY,
+                        "{\"protocol\":\"bolt\",\"route_config\":\"r\"}"))).build();
+        Listener finalL = l;
+        ConfigException e = assertThrows(ConfigException.class, () -> t.listener(finalL));
+        assertTrue(e.getMessage().contains("socket_address"), e.getMessage());
+    }
+}
