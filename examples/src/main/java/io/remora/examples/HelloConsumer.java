@@ -51,7 +51,8 @@ public final class HelloConsumer implements AutoCloseable {
         String target = args.length > 0 ? args[0] : DEFAULT_TARGET;
         String name = args.length > 1 ? args[1] : "remora";
         int status = 0;
-        try (HelloConsumer c = connect(target, 3000)) {
+        // Generous: a provider's first call initializes its serializers, which takes seconds on a busy machine.
+        try (HelloConsumer c = connect(target, 10_000)) {
             String reply = c.sayHello(name);
             System.out.println("HelloConsumer: " + HelloService.class.getName() + ":" + HelloProvider.VERSION
                     + "#sayHello(\"" + name + "\") via " + target + " -> \"" + reply + "\"");

@@ -57,7 +57,8 @@ public final class DemoConsumer implements AutoCloseable {
         String target = args.length > 0 ? args[0] : DEFAULT_TARGET;
         String name = args.length > 1 ? args[1] : "remora";
         int status = 0;
-        try (DemoConsumer c = connect(target, 3000)) {
+        // Generous: a provider's first call initializes its serializers, which takes seconds on a busy machine.
+        try (DemoConsumer c = connect(target, 10_000)) {
             String reply = c.sayHello(name);
             System.out.println("DemoConsumer: " + DemoService.class.getName() + ":" + DemoProvider.VERSION
                     + "#sayHello(\"" + name + "\") via " + target + " -> \"" + reply + "\"");
