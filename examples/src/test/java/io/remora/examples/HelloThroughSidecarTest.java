@@ -23,7 +23,8 @@ class HelloThroughSidecarTest {
             assertEquals(200, raised.status(), raised.body());
 
             String reply;
-            try (HelloConsumer consumer = HelloConsumer.connect("127.0.0.1:" + sidecar.port("egress_bolt"), 3000)) {
+            String target = "127.0.0.1:" + sidecar.port("egress_bolt");
+            try (HelloConsumer consumer = HelloConsumer.connect(target, 10_000)) {
                 reply = consumer.sayHello("remora");
             }
 

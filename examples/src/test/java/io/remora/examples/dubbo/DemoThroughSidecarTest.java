@@ -17,7 +17,7 @@ class DemoThroughSidecarTest {
         try (DemoProvider provider = DemoProvider.start(providerPort);
              TestSidecar sidecar = TestSidecar.start(BundledConfig.forTest("remora.json",
                      Set.of("egress_dubbo"), Map.of("demo_provider", providerPort)));
-             DemoConsumer consumer = DemoConsumer.connect("127.0.0.1:" + sidecar.port("egress_dubbo"), 3000)) {
+             DemoConsumer consumer = DemoConsumer.connect("127.0.0.1:" + sidecar.port("egress_dubbo"), 10_000)) {
 
             assertEquals("hello dubbo", consumer.sayHello("dubbo"));
         }
