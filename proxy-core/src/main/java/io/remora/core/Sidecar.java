@@ -62,6 +62,7 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
     private final Map<String, java.util.function.BooleanSupplier> readinessChecks =
             new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean closed;
+    private volatile SidecarConfig initialConfig;
 
     private Sidecar(LogManager logs, int workerThreads, ProtocolRegistry protocols,
                     Map<String, StreamFilterFactory> filters, long startNanos, SidecarConfig.Metrics m) {
@@ -115,6 +116,7 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
 
     private void boot(SidecarConfig cfg, String sourceName) throws Exception {
         config.validate(cfg);
+        initialConfig = cfg;
         if (cfg.log() != null && cfg.log().levels() != null) {
             for (Map.Entry<String, String> e : cfg.log().levels().entrySet()) {
                 logs.fileLogger(e.getKey(), e.getValue());
@@ -145,6 +147,9 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
             InetSocketAddress ma = metricsServer.start(new InetSocketAddress(
                     java.net.InetAddress.getByName(m.address() == null ? "127.0.0.1" : m.address()), m.port()));
             startup.info("Prometheus metrics on http://{}:{}/metrics", ma.getAddress().getHostAddress(), ma.getPort());
+        }
+        for (SidecarExtension ext : extensions) {
+            ext.started();
         }
         startup.info("remora ready in {} ms (pid {}, {} worker thread(s), log dir {})",
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), ProcessHandle.current().pid(),
@@ -204,8 +209,24 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
         return logs;
     }
 
+    @Override
     public ListenerManager listeners() {
         return listeners;
+    }
+
+    @Override
+    public SidecarConfig initialConfig() {
+        return initialConfig;
+    }
+
+    @Override
+    public AdminServer adminServer() {
+        return admin;
+    }
+
+    @Override
+    public AdminServer metricsServer() {
+        return metricsServer;
     }
 
     @Override
@@ -303,6 +324,7 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
                         (long) (Double.parseDouble(need(args, ++i, "--drain-timeout")) * 1000));
                 case "--log-dir" -> logDir = Path.of(need(args, ++i, "--log-dir"));
                 case "--validate" -> validateOnly = true;
+                case "--upgrade" -> System.setProperty("remora.upgrade", "true"); // read by the upgrade module
                 case "-h", "--help" -> {
                     System.out.println(USAGE);
                     return;
@@ -434,9 +456,11 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
     }
 
     private static final String USAGE = """
-            usage: remora --config <file.json> [--log-dir <dir>] [--validate]
+            usage: remora --config <file.json> [--log-dir <dir>] [--validate] [--upgrade]
               --config    the sidecar config (JSON; see README "Configuration")
               --log-dir   directory for default.log and the other log files (overrides log.dir)
               --validate  check the config and exit (0 = valid, 2 = invalid)
-              --drain-timeout <seconds>  on SIGTERM, how long to let in-flight requests finish (default 15)""";
+              --drain-timeout <seconds>  on SIGTERM, how long to let in-flight requests finish (default 15)
+              --upgrade   take over listeners and connections from the running sidecar (upgrade module; see
+                          upgrade/README.md); without an old sidecar to take over from, start normally""";
 }

@@ -28,4 +28,25 @@ public interface SidecarContext {
      * and its listeners are serving. E.g. the xDS client until the first full config is applied.
      */
     void addReadinessCheck(String name, java.util.function.BooleanSupplier check);
+
+    /** The config this process was started with: available in {@link SidecarExtension#start}, before the first apply. */
+    default io.remora.core.config.SidecarConfig initialConfig() {
+        ConfigManager c = config();
+        return c == null || c.current() == null ? null : c.current().source();
+    }
+
+    /** The engine's listeners: socket handoff hooks for the upgrade module (null where there is no engine). */
+    default io.remora.core.proxy.ListenerManager listeners() {
+        return null;
+    }
+
+    /** The admin server: socket handoff hooks for the upgrade module (null where there is none). */
+    default io.remora.core.admin.AdminServer adminServer() {
+        return null;
+    }
+
+    /** The dedicated metrics server (config {@code metrics.port}); null where there is none. */
+    default io.remora.core.admin.AdminServer metricsServer() {
+        return null;
+    }
 }

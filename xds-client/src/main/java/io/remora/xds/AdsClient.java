@@ -90,6 +90,10 @@ final class AdsClient {
     private StreamObserver<DiscoveryRequest> requests;
     private long streamId;
     private volatile State state = State.CONNECTING;
+
+    State connectionState() {
+        return state;
+    }
     private volatile boolean frozen;
     private volatile boolean ready;
     private volatile String lastError;

@@ -99,6 +99,9 @@ public final class XdsExtension implements SidecarExtension {
         counter(m, "remora.xds.reconnects", c.reconnects);
         counter(m, "remora.xds.disconnects", c.disconnects);
         counter(m, "remora.xds.applies", c.applies);
+        io.micrometer.core.instrument.Gauge.builder("remora.xds.connected", c,
+                        x -> x.connectionState() == AdsClient.State.CONNECTED ? 1 : 0)
+                .description("1 while the ADS stream to the control plane is up").register(m);
     }
 
     private static void counter(MeterRegistry m, String name, AtomicLong v) {

@@ -43,6 +43,43 @@ public final class AdminServer implements AdminRoutes {
     private final Map<String, Map<String, AdminHandler>> routes = new ConcurrentHashMap<>();
     private EventLoopGroup group;
     private Channel channel;
+    private volatile int inheritedFd = -1;
+    private final io.netty.channel.group.ChannelGroup connections = new io.netty.channel.group.DefaultChannelGroup(
+            "admin", io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
+
+    /**
+     * Upgrade hook: the next {@link #start} adopts the listening socket {@code fd} handed over by the previous process
+     * instead of binding, and does not accept on it until {@link #resumeAccepting()} (connections wait in the kernel's
+     * accept queue meanwhile). Epoll only.
+     */
+    public void inherit(int fd) {
+        inheritedFd = fd;
+    }
+
+    /** Upgrade hook: starts accepting on an inherited socket. */
+    public void resumeAccepting() {
+        Channel ch = channel;
+        if (ch != null) {
+            ch.config().setAutoRead(true);
+        }
+    }
+
+    /**
+     * Upgrade hook on the old process, once the new one holds the socket: stops accepting (closes this process's copy
+     * of the listening socket) and closes its open admin connections so keep-alive clients reconnect to the new one.
+     */
+    public void handOff() {
+        Channel ch = channel;
+        if (ch != null) {
+            ch.close().awaitUninterruptibly(2, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        connections.close().awaitUninterruptibly(2, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    /** The listening channel (its fd is handed over on upgrade), or null before start. */
+    public Channel channel() {
+        return channel;
+    }
 
     @Override
     public void register(String method, String path, AdminHandler handler) {
@@ -54,18 +91,32 @@ public final class AdminServer implements AdminRoutes {
         group = Transport.get().newGroup(1, "remora-admin");
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
-                .channel(Transport.get().serverChannelClass())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        connections.add(ch);
                         ch.pipeline().addLast(new HttpServerCodec(4096, 16 * 1024, 16 * 1024));
                         ch.pipeline().addLast(new HttpObjectAggregator(MAX_BODY));
                         ch.pipeline().addLast(new Handler());
                     }
                 });
+        int fd = inheritedFd;
+        if (fd >= 0) {
+            inheritedFd = -1;
+            try {
+                io.netty.channel.ServerChannel adopted = Transport.get().adoptServerChannel(fd);
+                channel = b.clone().channelFactory(() -> adopted).option(ChannelOption.AUTO_READ, false).register().sync()
+                        .channel();
+                log.info("admin port {} adopted from the previous process (accepting once the upgrade completes)",
+                        channel.localAddress());
+                return (InetSocketAddress) channel.localAddress();
+            } catch (Exception e) {
+                log.warn("cannot adopt the inherited admin socket fd {}: {}; binding instead", fd, e.toString());
+            }
+        }
         try {
-            channel = b.bind(address).sync().channel();
+            channel = b.channel(Transport.get().serverChannelClass()).bind(address).sync().channel();
         } catch (Exception e) {
             group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
             throw new IllegalStateException("cannot bind admin port " + address.getAddress().getHostAddress() + ":"

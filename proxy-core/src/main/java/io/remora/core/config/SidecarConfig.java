@@ -97,9 +97,19 @@ public record SidecarConfig(
             Long timeoutMs) {
     }
 
-    /** All given parts must match. {@code service} absent or {@code "*"} matches any service. */
+    /**
+     * All given parts must match. {@code service} absent or {@code "*"} matches any service. For HTTP, the service is
+     * the host (authority without port) and the method the HTTP method; at most one of {@code path} (exact),
+     * {@code prefix} and {@code path_regex} matches the request path without its query string.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record RouteMatch(String service, String method, List<HeaderMatch> headers) {
+    public record RouteMatch(String service, String method, List<HeaderMatch> headers, String path, String prefix,
+                             String pathRegex) {
+
+        /** A match without path conditions (kept for code that builds configs positionally). */
+        public RouteMatch(String service, String method, List<HeaderMatch> headers) {
+            this(service, method, headers, null, null, null);
+        }
     }
 
     /** Exactly one of {@code exact}, {@code regex}, {@code present}. */

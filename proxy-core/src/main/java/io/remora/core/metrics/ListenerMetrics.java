@@ -50,6 +50,11 @@ public final class ListenerMetrics {
         connections.increment();
     }
 
+    /** A live connection handed over by the previous process on upgrade: active, but not a new accept. */
+    public void connectionAdopted() {
+        active.incrementAndGet();
+    }
+
     public void connectionClosed() {
         active.decrementAndGet();
     }

@@ -20,4 +20,12 @@ public interface Protocol {
 
     /** A codec for request/response multiplexed protocols, configured by the listener's or cluster's options. */
     RpcCodec codec(ProtocolOptions options);
+
+    /**
+     * Null (the default) for request/response RPC protocols, served by the core's RPC engine with {@link #codec}.
+     * A protocol with its own connection handling (HTTP) returns the installer of its downstream pipeline instead.
+     */
+    default DownstreamInstaller downstreamInstaller() {
+        return null;
+    }
 }

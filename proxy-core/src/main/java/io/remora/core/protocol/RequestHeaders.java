@@ -39,6 +39,11 @@ public interface RequestHeaders {
         return null;
     }
 
+    /** The request path without the query string (HTTP), or null for protocols without one. */
+    default String path() {
+        return null;
+    }
+
     /** The trace id carried by the request (e.g. SOFA tracer's {@code sofaTraceId}), or null. */
     default String traceId() {
         return null;

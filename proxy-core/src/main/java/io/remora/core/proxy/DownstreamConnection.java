@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * The engine's end of one downstream (caller) connection: turns decoded frames into {@link RpcStream}s, answers
  * heartbeats itself, and closes the connection (only this one) on a malformed frame or when idle.
  */
-public final class DownstreamConnection extends ChannelInboundHandlerAdapter {
+public final class DownstreamConnection extends ChannelInboundHandlerAdapter implements ConnectionHandoff {
 
     private static final Logger log = LoggerFactory.getLogger(DownstreamConnection.class);
 
@@ -71,7 +71,11 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter {
             callerIp = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
         }
         slot.connections().add(channel);
-        slot.metrics().connectionOpened();
+        if (channel.hasAttr(ListenerManager.ADOPTED)) {
+            slot.metrics().connectionAdopted(); // accepted (and counted) by the previous process
+        } else {
+            slot.metrics().connectionOpened();
+        }
     }
 
     @Override
@@ -135,6 +139,16 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter {
     }
 
     private boolean closeWhenIdle;
+
+    @Override
+    public boolean quiescent() {
+        return inflight == 0;
+    }
+
+    @Override
+    public void closeGracefully() {
+        closeWhenIdle();
+    }
 
     /**
      * Graceful close for draining: no new request is taken after this, and the connection closes once its last

@@ -15,6 +15,7 @@ import io.remora.core.config.ListenerSpec;
 import io.remora.core.config.SidecarConfig;
 import io.remora.core.digest.DigestLog;
 import io.remora.core.metrics.ProxyMetrics;
+import io.remora.core.protocol.DownstreamInstaller;
 import io.remora.core.protocol.RpcCodec;
 import io.remora.core.transport.Transport;
 import java.net.InetSocketAddress;
@@ -39,6 +40,11 @@ public final class ListenerManager implements ConfigManager.Applier {
     private static final Logger startup = LoggerFactory.getLogger("io.remora.startup");
 
     private final EventLoopGroup workers;
+    /** Marks a connection handed over by the previous process (not a new accept). */
+    public static final io.netty.util.AttributeKey<Boolean> ADOPTED = io.netty.util.AttributeKey.valueOf("remora.adopted");
+
+    /** Listening sockets handed over on upgrade, by listener name, taken by the next apply instead of binding. */
+    private final Map<String, Integer> inherited = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, ListenerSlot> slots = Collections.synchronizedMap(new LinkedHashMap<>());
     private volatile boolean serving;
     private final ProxyMetrics metrics;
@@ -129,15 +135,83 @@ public final class ListenerManager implements ConfigManager.Applier {
         serving = true;
     }
 
+    /**
+     * Upgrade hook: the next apply that opens listener {@code name} adopts the listening socket {@code fd} (handed over
+     * by the previous process) instead of binding: no EADDRINUSE, and its accept queue is kept. Epoll only.
+     */
+    public void inheritListener(String name, int fd) {
+        inherited.put(name, fd);
+    }
+
+    /** Removes and returns the inherited listening sockets no listener took (name to fd); the caller closes them. */
+    public Map<String, Integer> takeUnclaimedInherited() {
+        Map<String, Integer> m = new LinkedHashMap<>();
+        for (String name : List.copyOf(inherited.keySet())) {
+            Integer fd = inherited.remove(name);
+            if (fd != null) {
+                m.put(name, fd);
+            }
+        }
+        return m;
+    }
+
+    /**
+     * Upgrade hook: continues a live connection handed over by the previous process. Registers {@code ch} on a worker
+     * loop with listener {@code name}'s pipeline and feeds {@code unread} (bytes the old process had read but not
+     * decoded; ownership taken) before anything read from the socket. Throws if there is no such listener.
+     */
+    public ChannelFuture adopt(String name, Channel ch, io.netty.buffer.ByteBuf unread) {
+        ListenerSlot slot = slots.get(name);
+        if (slot == null) {
+            unread.release();
+            throw new IllegalArgumentException("no listener " + name);
+        }
+        ch.attr(ADOPTED).set(Boolean.TRUE);
+        ch.pipeline().addLast("replay", new ReplayUnread(unread));
+        ch.pipeline().addLast(initializer(slot));
+        return workers.register(ch);
+    }
+
+    /** Feeds the handed-over bytes once the adopted channel is active, then leaves the pipeline. */
+    private static final class ReplayUnread extends io.netty.channel.ChannelInboundHandlerAdapter {
+        private io.netty.buffer.ByteBuf unread;
+
+        ReplayUnread(io.netty.buffer.ByteBuf unread) {
+            this.unread = unread;
+        }
+
+        @Override
+        public void channelActive(io.netty.channel.ChannelHandlerContext ctx) {
+            ctx.fireChannelActive();
+            io.netty.buffer.ByteBuf b = unread;
+            unread = null;
+            if (b.isReadable()) {
+                ctx.fireChannelRead(b);
+                ctx.fireChannelReadComplete();
+            } else {
+                b.release();
+            }
+            ctx.pipeline().remove(this);
+        }
+
+        @Override
+        public void handlerRemoved(io.netty.channel.ChannelHandlerContext ctx) {
+            if (unread != null) {
+                unread.release();
+                unread = null;
+            }
+        }
+    }
+
     private Channel bind(ListenerSlot slot, ListenerSpec spec, ConfigSnapshot next) throws ConfigException {
-        ServerBootstrap b = new ServerBootstrap()
-                .group(workers)
-                .channel(Transport.get().serverChannelClass())
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .option(ChannelOption.SO_BACKLOG, 1024)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.SO_KEEPALIVE, true)
-                .childHandler(initializer(slot));
+        Integer fd = inherited.remove(spec.name());
+        if (fd != null) {
+            Channel adopted = adoptListening(slot, spec, fd);
+            if (adopted != null) {
+                return adopted;
+            }
+        }
+        ServerBootstrap b = bootstrap(slot).channel(Transport.get().serverChannelClass());
         ChannelFuture f = b.bind(spec.address()).awaitUninterruptibly();
         if (!f.isSuccess()) {
             throw new ConfigException(listenerPath(next, spec.name()) + ".address", "cannot bind "
@@ -145,6 +219,48 @@ public final class ListenerManager implements ConfigManager.Applier {
                     + f.cause().getMessage());
         }
         return f.channel();
+    }
+
+    /** Registers (never binds) the inherited listening socket; null (fd closed) if it is not on the listener's address. */
+    private Channel adoptListening(ListenerSlot slot, ListenerSpec spec, int fd) {
+        Channel ch;
+        try {
+            ch = Transport.get().adoptServerChannel(fd);
+        } catch (RuntimeException e) {
+            log.warn("listener {}: cannot adopt inherited socket fd {}: {}; binding instead", spec.name(), fd,
+                    e.getMessage());
+            return null;
+        }
+        InetSocketAddress local = (InetSocketAddress) ch.localAddress();
+        InetSocketAddress want = spec.address();
+        if (local == null || (want.getPort() != 0 && (local.getPort() != want.getPort()
+                || !local.getAddress().equals(want.getAddress())))) {
+            log.warn("listener {}: inherited socket is on {}, config says {}; binding instead", spec.name(), local,
+                    want);
+            ch.unsafe().closeForcibly();
+            return null;
+        }
+        ChannelFuture f = bootstrap(slot).channelFactory(() -> (io.netty.channel.ServerChannel) ch).register()
+                .awaitUninterruptibly();
+        if (!f.isSuccess()) {
+            log.warn("listener {}: cannot register inherited socket: {}; binding instead", spec.name(),
+                    f.cause().toString());
+            ch.unsafe().closeForcibly();
+            return null;
+        }
+        startup.info("listener {} adopted the listening socket {} from the previous process (no rebind)",
+                spec.name(), local);
+        return ch;
+    }
+
+    private ServerBootstrap bootstrap(ListenerSlot slot) {
+        return new ServerBootstrap()
+                .group(workers)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childHandler(initializer(slot));
     }
 
     private static String listenerPath(ConfigSnapshot next, String name) {
@@ -176,12 +292,23 @@ public final class ListenerManager implements ConfigManager.Applier {
             p.addLast("detect", new ProtocolDetector(slot, this));
         } else {
             RpcCodec codec = spec.codecs().get(0);
+            DownstreamInstaller own = codec.protocol().downstreamInstaller();
+            if (own != null) {
+                own.install(p, slot, codec);
+                return;
+            }
             p.addLast("decoder", codec.newDecoder());
             p.addLast("proxy", new DownstreamConnection(slot, codec));
         }
     }
 
     void installProtocol(ChannelPipeline p, ListenerSlot slot, RpcCodec codec, String detectorName) {
+        DownstreamInstaller own = codec.protocol().downstreamInstaller();
+        if (own != null) {
+            own.install(p, slot, codec); // adds after the detector, which is last
+            p.remove(detectorName);
+            return;
+        }
         p.addAfter(detectorName, "proxy", new DownstreamConnection(slot, codec));
         p.addAfter(detectorName, "decoder", codec.newDecoder());
         p.remove(detectorName);

@@ -44,16 +44,16 @@ public final class ListenerSlot {
         this.localApp = localApp;
     }
 
-    String localApp() {
+    public String localApp() {
         return localApp;
     }
 
-    ListenerMetrics metrics() {
+    public ListenerMetrics metrics() {
         return metrics;
     }
 
     /** The digest log, or null when digests are off for this process. */
-    DigestLog digest() {
+    public DigestLog digest() {
         return digest;
     }
 

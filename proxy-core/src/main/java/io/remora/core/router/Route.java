@@ -13,9 +13,21 @@ public final class Route {
     /** Cumulative weights, same length as clusters; null for a single cluster. */
     private final int[] cumulativeWeights;
     private final long timeoutMillis;
+    /** At most one of these is set (path conditions, for protocols with a path). */
+    private final String path;
+    private final String prefix;
+    private final java.util.regex.Pattern pathRegex;
 
     Route(String name, String method, HeaderMatcher[] headers, String[] clusters, int[] cumulativeWeights,
           long timeoutMillis) {
+        this(name, method, headers, clusters, cumulativeWeights, timeoutMillis, null, null, null);
+    }
+
+    Route(String name, String method, HeaderMatcher[] headers, String[] clusters, int[] cumulativeWeights,
+          long timeoutMillis, String path, String prefix, java.util.regex.Pattern pathRegex) {
+        this.path = path;
+        this.prefix = prefix;
+        this.pathRegex = pathRegex;
         this.name = name;
         this.method = method;
         this.headers = headers;
@@ -36,6 +48,13 @@ public final class Route {
     boolean matches(RequestHeaders request) {
         if (method != null && !method.equals(request.method())) {
             return false;
+        }
+        if (path != null || prefix != null || pathRegex != null) {
+            String p = request.path();
+            if (p == null || (path != null && !path.equals(p)) || (prefix != null && !p.startsWith(prefix))
+                    || (pathRegex != null && !pathRegex.matcher(p).matches())) {
+                return false;
+            }
         }
         for (HeaderMatcher h : headers) {
             if (!h.matches(request)) {

@@ -145,7 +145,24 @@ public final class RouteTable {
             throw new ConfigException(p + ".timeout_ms", "must be >= 0, was " + timeout);
         }
         String name = r.name() != null ? r.name() : "route-" + index;
-        return new Route(name, method, headers.toArray(new HeaderMatcher[0]), clusters, cumulative, timeout);
+        String path = m == null ? null : m.path();
+        String prefix = m == null ? null : m.prefix();
+        String pathRegex = m == null ? null : m.pathRegex();
+        int pathKinds = (path != null ? 1 : 0) + (prefix != null ? 1 : 0) + (pathRegex != null ? 1 : 0);
+        if (pathKinds > 1) {
+            throw new ConfigException(p + ".match", "takes at most one of \"path\", \"prefix\", \"path_regex\"");
+        }
+        Pattern pathPattern = null;
+        if (pathRegex != null) {
+            try {
+                pathPattern = Pattern.compile(pathRegex);
+            } catch (PatternSyntaxException e) {
+                throw new ConfigException(p + ".match.path_regex", "is not a valid regular expression: \""
+                        + pathRegex + "\" (" + e.getDescription() + ")");
+            }
+        }
+        return new Route(name, method, headers.toArray(new HeaderMatcher[0]), clusters, cumulative, timeout, path,
+                prefix, pathPattern);
     }
 
     private static HeaderMatcher compileHeader(SidecarConfig.HeaderMatch h, String p) throws ConfigException {

@@ -74,6 +74,22 @@ public final class Transport {
         return serverChannelClass;
     }
 
+    /** A channel over an already listening socket (handed over on upgrade). Epoll only. */
+    public ServerChannel adoptServerChannel(int fd) {
+        if (!isEpoll()) {
+            throw new UnsupportedOperationException("adopting a socket needs the epoll transport (running " + name + ")");
+        }
+        return new EpollServerSocketChannel(fd);
+    }
+
+    /** A channel over an already connected socket (handed over on upgrade). Epoll only. */
+    public SocketChannel adoptSocketChannel(int fd) {
+        if (!isEpoll()) {
+            throw new UnsupportedOperationException("adopting a socket needs the epoll transport (running " + name + ")");
+        }
+        return new EpollSocketChannel(fd);
+    }
+
     public Class<? extends SocketChannel> socketChannelClass() {
         return socketChannelClass;
     }

@@ -1,0 +1,66 @@
+package io.remora.core.http;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.remora.core.proxy.ListenerSlot;
+
+/** The connection-level end of an HTTP/2 downstream connection: idle handling and the stream count. */
+final class Http2Downstream extends ChannelInboundHandlerAdapter {
+
+    /** Connection receive window: streams share it, so it is a few stream windows. */
+    static final int CONNECTION_WINDOW = 4 * HttpPipelines.STREAM_WINDOW;
+
+    final ListenerSlot slot;
+    final HttpSettings settings;
+    String callerIp = "";
+    int activeStreams;
+
+    Http2Downstream(ListenerSlot slot, HttpSettings settings) {
+        this.slot = slot;
+        this.settings = settings;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        callerIp = HttpPipelines.ip(ctx.channel());
+        if (ctx.channel().isActive()) {
+            growConnectionWindow(ctx);
+        }
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        growConnectionWindow(ctx);
+        ctx.fireChannelActive();
+    }
+
+    static void growConnectionWindow(ChannelHandlerContext ctx) {
+        ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(CONNECTION_WINDOW - 65_535));
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ReferenceCountUtil.release(msg); // connection-level frames the multiplexer passes on (settings, ping, goaway)
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            if (activeStreams == 0) {
+                ctx.close();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        HttpExchange.log.debug("HTTP/2 connection from {} on listener {} failed: {}", callerIp, slot.name(),
+                cause.toString());
+        ctx.close();
+    }
+}

@@ -1,0 +1,184 @@
+package io.remora.core.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.util.AsciiString;
+import io.remora.core.protocol.Detection;
+import io.remora.core.proxy.ListenerSlot;
+import java.net.InetSocketAddress;
+import java.util.Collection;
+import java.util.List;
+
+/** Builds the downstream pipelines of the HTTP protocols. */
+final class HttpPipelines {
+
+    static final int MAX_CHUNK_BYTES = 64 * 1024;
+    /** Stream-level receive window we advertise (memory per stream is bounded by it). */
+    static final int STREAM_WINDOW = 256 * 1024;
+
+    private HttpPipelines() {
+    }
+
+    static void installDownstream(ChannelPipeline p, ListenerSlot slot, HttpSettings s, boolean h1, boolean h2) {
+        p.addLast("http-conn", new ConnectionTracker(slot));
+        if (h1 && h2) {
+            p.addLast("http-version", new VersionDetector(slot, s));
+        } else if (h2) {
+            installH2(p, slot, s);
+        } else {
+            installH1(p, slot, s, false);
+        }
+    }
+
+    static void installH1(ChannelPipeline p, ListenerSlot slot, HttpSettings s, boolean upgrade) {
+        Http1Downstream down = new Http1Downstream(slot, s);
+        p.addLast("http-first-byte", down.firstByteWatcher());
+        HttpServerCodec codec = new HttpServerCodec(new HttpDecoderConfig()
+                .setMaxInitialLineLength(s.maxInitialLineBytes())
+                .setMaxHeaderSize(s.maxHeaderBytes())
+                .setMaxChunkSize(MAX_CHUNK_BYTES));
+        p.addLast("http-codec", codec);
+        if (upgrade) {
+            p.addLast("http-upgrade", new HttpServerUpgradeHandler(codec, protocol ->
+                    AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
+                            ? new H2cUpgrade(slot, s) : null, s.maxUpgradeBodyBytes()));
+        }
+        p.addLast("http-proxy", down);
+    }
+
+    static void installH2(ChannelPipeline p, ListenerSlot slot, HttpSettings s) {
+        Http2Downstream conn = new Http2Downstream(slot, s);
+        p.addLast("h2-codec", serverCodec(s));
+        p.addLast("h2-mux", new Http2MultiplexHandler(streamInitializer(conn)));
+        p.addLast("h2-conn", conn);
+    }
+
+    static Http2FrameCodec serverCodec(HttpSettings s) {
+        return Http2FrameCodecBuilder.forServer()
+                .initialSettings(Http2Settings.defaultSettings()
+                        .maxHeaderListSize(s.maxHeaderBytes())
+                        .initialWindowSize(STREAM_WINDOW)
+                        .maxConcurrentStreams(1000))
+                .validateHeaders(true)
+                .build();
+    }
+
+    static ChannelInitializer<Http2StreamChannel> streamInitializer(Http2Downstream conn) {
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Http2StreamChannel ch) {
+                ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true, false));
+                ch.pipeline().addLast(new Http2StreamDownstream(conn));
+            }
+        };
+    }
+
+    /** {@code Upgrade: h2c}: hands the connection to HTTP/2, taking the HTTP/1 proxy handler out first. */
+    private static final class H2cUpgrade implements HttpServerUpgradeHandler.UpgradeCodec {
+        private final Http2ServerUpgradeCodec delegate;
+
+        H2cUpgrade(ListenerSlot slot, HttpSettings s) {
+            Http2Downstream conn = new Http2Downstream(slot, s);
+            this.delegate = new Http2ServerUpgradeCodec(serverCodec(s),
+                    new Http2MultiplexHandler(streamInitializer(conn)), conn);
+        }
+
+        @Override
+        public Collection<CharSequence> requiredUpgradeHeaders() {
+            return delegate.requiredUpgradeHeaders();
+        }
+
+        @Override
+        public boolean prepareUpgradeResponse(ChannelHandlerContext ctx, FullHttpRequest upgradeRequest,
+                                              io.netty.handler.codec.http.HttpHeaders upgradeHeaders) {
+            return delegate.prepareUpgradeResponse(ctx, upgradeRequest, upgradeHeaders);
+        }
+
+        @Override
+        public void upgradeTo(ChannelHandlerContext ctx, FullHttpRequest upgradeRequest) {
+            ChannelPipeline p = ctx.pipeline();
+            if (p.get("http-proxy") != null) {
+                p.remove("http-proxy");
+            }
+            if (p.get("http-first-byte") != null) {
+                p.remove("http-first-byte");
+            }
+            delegate.upgradeTo(ctx, upgradeRequest);
+        }
+    }
+
+    /** {@code http}: HTTP/2 prior knowledge if the connection starts with the preface, HTTP/1.1 otherwise. */
+    private static final class VersionDetector extends ByteToMessageDecoder {
+        private final ListenerSlot slot;
+        private final HttpSettings s;
+
+        VersionDetector(ListenerSlot slot, HttpSettings s) {
+            this.slot = slot;
+            this.s = s;
+        }
+
+        @Override
+        protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+            Detection d = HttpProtocol.prefix(in, HttpProtocol.H2_PREFACE);
+            if (d == Detection.NEED_MORE_DATA) {
+                return;
+            }
+            if (d == Detection.MATCH) {
+                installH2(ctx.pipeline(), slot, s);
+            } else {
+                installH1(ctx.pipeline(), slot, s, true);
+            }
+            ctx.pipeline().remove(this);
+        }
+    }
+
+    /** Registers the connection with its listener (open-connection gauge, graceful close) for its whole life. */
+    static final class ConnectionTracker extends ChannelInboundHandlerAdapter {
+        private final ListenerSlot slot;
+        private boolean counted;
+
+        ConnectionTracker(ListenerSlot slot) {
+            this.slot = slot;
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            slot.connections().add(ctx.channel());
+            slot.metrics().connectionOpened();
+            counted = true;
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (counted) {
+                counted = false;
+                slot.metrics().connectionClosed();
+            }
+            ctx.fireChannelInactive();
+        }
+    }
+
+    static String ip(Channel ch) {
+        if (ch.remoteAddress() instanceof InetSocketAddress a) {
+            return a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
+        }
+        return "";
+    }
+}

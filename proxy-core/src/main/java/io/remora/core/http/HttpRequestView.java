@@ -1,0 +1,129 @@
+package io.remora.core.http;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.remora.core.protocol.RequestHeaders;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.BiConsumer;
+
+/**
+ * The routing view of an HTTP request. {@code service()} is the host (Host header / :authority) without port, lower
+ * case; {@code method()} the HTTP method; {@code path()} the path without query. Pseudo headers: {@code :path} (the
+ * full request target), {@code :authority}, {@code :method}, {@code :scheme}, and for gRPC {@code :grpc-service} and
+ * {@code :grpc-method} (from {@code /package.Service/Method}). Caller app: {@code x-caller-app}; trace id: the request
+ * id header.
+ */
+final class HttpRequestView implements RequestHeaders {
+
+    static final String CALLER_APP_HEADER = "x-caller-app";
+
+    private final HttpRequest request;
+    private final String protocol;
+    private final String requestIdHeader;
+    private String host;
+    private String path;
+
+    HttpRequestView(HttpRequest request, String protocol, String requestIdHeader) {
+        this.request = request;
+        this.protocol = protocol;
+        this.requestIdHeader = requestIdHeader;
+    }
+
+    @Override
+    public String protocol() {
+        return protocol;
+    }
+
+    @Override
+    public String service() {
+        String h = host;
+        if (h == null) {
+            String authority = request.headers().get(HttpHeaderNames.HOST);
+            if (authority == null) {
+                return null;
+            }
+            h = host = stripPort(authority).toLowerCase(Locale.ROOT);
+        }
+        return h;
+    }
+
+    static String stripPort(String authority) {
+        if (authority.startsWith("[")) {
+            int end = authority.indexOf(']');
+            return end < 0 ? authority : authority.substring(0, end + 1);
+        }
+        int colon = authority.lastIndexOf(':');
+        return colon < 0 ? authority : authority.substring(0, colon);
+    }
+
+    @Override
+    public String method() {
+        return request.method().name();
+    }
+
+    @Override
+    public String path() {
+        String p = path;
+        if (p == null) {
+            String uri = request.uri();
+            int start = 0;
+            int scheme = uri.indexOf("://");
+            if (scheme > 0 && !uri.startsWith("/")) {
+                int slash = uri.indexOf('/', scheme + 3);
+                start = slash < 0 ? uri.length() : slash;
+            }
+            int q = uri.indexOf('?', start);
+            int end = q < 0 ? uri.length() : q;
+            p = path = start == end ? "/" : uri.substring(start, end);
+        }
+        return p;
+    }
+
+    @Override
+    public String header(String name) {
+        if (!name.isEmpty() && name.charAt(0) == ':') {
+            return switch (name) {
+                case ":path" -> request.uri();
+                case ":authority" -> request.headers().get(HttpHeaderNames.HOST);
+                case ":method" -> request.method().name();
+                case ":scheme" -> "http";
+                case ":grpc-service" -> grpcPart(true);
+                case ":grpc-method" -> grpcPart(false);
+                default -> null;
+            };
+        }
+        return request.headers().get(name);
+    }
+
+    private String grpcPart(boolean service) {
+        String p = path();
+        int slash = p.indexOf('/', 1);
+        if (slash < 0 || !isGrpc()) {
+            return null;
+        }
+        return service ? p.substring(1, slash) : p.substring(slash + 1);
+    }
+
+    boolean isGrpc() {
+        String ct = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        return ct != null && ct.regionMatches(true, 0, "application/grpc", 0, 16);
+    }
+
+    @Override
+    public void forEachHeader(BiConsumer<String, String> visitor) {
+        for (Map.Entry<String, String> e : request.headers()) {
+            visitor.accept(e.getKey(), e.getValue());
+        }
+    }
+
+    @Override
+    public String callerApp() {
+        return request.headers().get(CALLER_APP_HEADER);
+    }
+
+    @Override
+    public String traceId() {
+        return requestIdHeader.isEmpty() ? null : request.headers().get(requestIdHeader);
+    }
+}
