@@ -1,0 +1,134 @@
+package io.remora.examples.bench;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The sidecar as a separate process (so its memory can be read from /proc): through {@code <home>/bin/remora} when a
+ * dist is given, else {@code java -cp <this class path> io.remora.core.Sidecar} with the launcher's heap settings.
+ */
+final class SidecarProcess implements AutoCloseable {
+
+    /** The launcher's memory flags, for the class-path variant (keep in step with dist bin/remora). */
+    private static final List<String> JVM_FLAGS = List.of("-Xms64m", "-Xmx256m", "-XX:+UseSerialGC",
+            "-XX:MaxDirectMemorySize=256m", "-XX:MaxMetaspaceSize=128m", "-XX:ReservedCodeCacheSize=64m", "-Xss512k");
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+
+    private final Process process;
+    private final Path output;
+
+    private SidecarProcess(Process process, Path output) {
+        this.process = process;
+        this.output = output;
+    }
+
+    static SidecarProcess start(Path remoraHome, Path config, Path workDir, int adminPort) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        if (remoraHome != null) {
+            Path launcher = remoraHome.resolve("bin/remora").toAbsolutePath();
+            if (!Files.isExecutable(launcher)) {
+                throw new IllegalStateException(launcher + " is missing or not executable; build with: "
+                        + "mvn -q -DskipTests package");
+            }
+            cmd.add(launcher.toString());
+        } else {
+            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            cmd.addAll(JVM_FLAGS);
+            cmd.add("-cp");
+            cmd.add(System.getProperty("java.class.path"));
+            cmd.add("io.remora.core.Sidecar");
+        }
+        cmd.add("--config");
+        cmd.add(config.toAbsolutePath().toString());
+        Path out = workDir.resolve("sidecar.out");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        SidecarProcess s = new SidecarProcess(p, out);
+        try {
+            s.awaitReady(adminPort);
+        } catch (Exception e) {
+            s.close();
+            throw e;
+        }
+        return s;
+    }
+
+    /** Polls the admin port's /ready: nothing to await across processes, so a bounded poll. */
+    private void awaitReady(int adminPort) throws Exception {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/ready"))
+                .timeout(Duration.ofSeconds(2)).build();
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("sidecar exited with status " + process.exitValue() + ":\n" + tail());
+            }
+            try {
+                if (http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return;
+                }
+            } catch (ConnectException e) {
+                // not listening yet
+            }
+            process.waitFor(50, TimeUnit.MILLISECONDS);
+        }
+        throw new IllegalStateException("sidecar not ready after " + START_TIMEOUT.toSeconds() + " s:\n" + tail());
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** {@code VmRSS} and {@code VmHWM} (peak) in kB from /proc, or -1 where there is no /proc. */
+    long[] memoryKb() {
+        long rss = -1;
+        long hwm = -1;
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    rss = kb(line);
+                } else if (line.startsWith("VmHWM:")) {
+                    hwm = kb(line);
+                }
+            }
+        } catch (IOException e) {
+            // not Linux, or the process is gone
+        }
+        return new long[] {rss, hwm};
+    }
+
+    private static long kb(String line) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+    }
+
+    private String tail() {
+        try {
+            List<String> lines = Files.readAllLines(output);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        } catch (IOException e) {
+            return "(no output: " + e.getMessage() + ")";
+        }
+    }
+
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+}
