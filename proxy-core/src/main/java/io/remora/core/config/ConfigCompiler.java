@@ -42,6 +42,9 @@ public final class ConfigCompiler {
     public static final long DEFAULT_IDLE_TIMEOUT_MS = 90_000;
     static final int MAX_FRAME_LIMIT = 1 << 30;
     static final Set<String> LB_POLICIES = Set.of("round_robin", "random", "weighted");
+    /** Whether this process runs the epoll transport (transparent listeners need it); replaceable by unit tests. */
+    static volatile java.util.function.BooleanSupplier transportIsEpoll =
+            () -> io.remora.core.transport.Transport.get().isEpoll();
 
     private final ProtocolRegistry protocols;
     private final Map<String, StreamFilterFactory> filterFactories;
@@ -130,7 +133,7 @@ public final class ConfigCompiler {
                 Collections.unmodifiableMap(specs), Collections.unmodifiableMap(clusters), admin, workers);
         for (ListenerDraft d : drafts) {
             specs.put(d.name, new ListenerSpec(d.name, d.address, d.protocol, d.codecs, d.direction, d.filters,
-                    d.routes, d.maxFrameBytes, d.idleTimeoutMillis, snapshot));
+                    d.routes, d.maxFrameBytes, d.idleTimeoutMillis, snapshot, d.transparent));
         }
         Set<Host> live = new HashSet<>();
         clusters.values().forEach(x -> live.addAll(List.of(x.hosts())));
@@ -140,7 +143,7 @@ public final class ConfigCompiler {
 
     private record ListenerDraft(String name, InetSocketAddress address, String protocol, List<RpcCodec> codecs,
                                  Direction direction, StreamFilter[] filters, RouteTable routes, int maxFrameBytes,
-                                 long idleTimeoutMillis) {
+                                 long idleTimeoutMillis, boolean transparent) {
     }
 
     private ListenerDraft compileListener(SidecarConfig.Listener l, String p, Map<String, RouteTable> routeTables,
@@ -221,8 +224,14 @@ public final class ConfigCompiler {
                 }
             }
         }
+        boolean transparent = Boolean.TRUE.equals(l.transparent());
+        if (transparent && !transportIsEpoll.getAsBoolean()) {
+            throw new ConfigException(p + ".transparent", "needs the epoll transport (Linux with Netty's native epoll;"
+                    + " IP_TRANSPARENT is not available on " + io.remora.core.transport.Transport.get().name()
+                    + ")");
+        }
         return new ListenerDraft(name, address, l.protocol(), List.copyOf(codecs), direction,
-                filters.toArray(new StreamFilter[0]), routes, maxFrame, idle);
+                filters.toArray(new StreamFilter[0]), routes, maxFrame, idle, transparent);
     }
 
     private Cluster compileCluster(SidecarConfig.Cluster c, String p) throws ConfigException {
@@ -258,6 +267,19 @@ public final class ConfigCompiler {
         if (maxFrame <= 0 || maxFrame > MAX_FRAME_LIMIT) {
             throw new ConfigException(p + ".max_frame_bytes", "must be between 1 and " + MAX_FRAME_LIMIT + ", was "
                     + maxFrame);
+        }
+        String type = c.type() == null ? "static" : c.type();
+        if (type.equals("original_dst")) {
+            if (c.hosts() != null && !c.hosts().isEmpty()) {
+                throw new ConfigException(p + ".hosts", "must be absent for an original_dst cluster (each request"
+                        + " goes to its connection's original destination)");
+            }
+            return Cluster.originalDst(new Cluster(name, protocol, new ProtocolOptions(maxFrame, Map.of()), lb,
+                    new Host[0], connectTimeout, maxPending, heartbeat, metrics.cluster(name)),
+                    hostRegistry.originalDst(name));
+        } else if (!type.equals("static")) {
+            throw new ConfigException(p + ".type", "unknown cluster type \"" + type
+                    + "\" (one of [static, original_dst])");
         }
         if (c.hosts() == null) {
             throw new ConfigException(p + ".hosts", "is required (a list, may be empty)");

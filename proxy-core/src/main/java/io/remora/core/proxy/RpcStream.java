@@ -104,7 +104,7 @@ final class RpcStream implements RequestContext, Runnable {
         if (done) {
             return;
         }
-        Route r = spec.routes().match(frame);
+        Route r = spec.routes().match(frame, destination());
         if (r == null) {
             fail(ProxyError.NO_ROUTE, "no route for service " + frame.service() + " method " + frame.method()
                     + " on listener " + spec.name());
@@ -119,10 +119,11 @@ final class RpcStream implements RequestContext, Runnable {
         }
         cluster = c;
         long now = System.nanoTime();
-        Host h = c.choose(now);
+        Host h = c.isOriginalDst() ? OriginalDestination.host(c, downstream.slot(), destination()) : c.choose(now);
         if (h == null) {
-            fail(ProxyError.NO_HEALTHY_UPSTREAM, "no healthy upstream in cluster " + c.name() + " for service "
-                    + frame.service());
+            fail(ProxyError.NO_HEALTHY_UPSTREAM, (c.isOriginalDst() ? "no original destination (connection made to "
+                    + "the listener itself) for cluster " : "no healthy upstream in cluster ") + c.name()
+                    + " for service " + frame.service());
             return;
         }
         host = h;
@@ -305,6 +306,11 @@ final class RpcStream implements RequestContext, Runnable {
     @Override
     public String callerIp() {
         return downstream.callerIp();
+    }
+
+    @Override
+    public java.net.InetSocketAddress destination() {
+        return OriginalDestination.of(downstream.channel());
     }
 
     @Override
