@@ -52,7 +52,24 @@ final class Fixtures {
                     null, null, null, hs));
         }
         return new SidecarConfig(null, null, null, null, List.of(),
-                List.of(new SidecarConfig.RouteConfig("routes", routes)), clusters, null);
+                List.of(new SidecarConfig.RouteConfig("routes", routes)), clusters,
+                Map.of("label_routing", labelRules(services)));
+    }
+
+    /** One label-routing rule per service: 90% to zone z0, 10% to zone z1 of the service's cluster. */
+    static com.fasterxml.jackson.databind.JsonNode labelRules(int services) {
+        com.fasterxml.jackson.databind.node.ObjectNode root =
+                com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        com.fasterxml.jackson.databind.node.ArrayNode rules = root.putArray("rules");
+        for (int i = 0; i < services; i++) {
+            com.fasterxml.jackson.databind.node.ObjectNode r = rules.addObject();
+            r.put("name", "lr" + i).put("app", "c" + (i % 10)).put("service", service(i)).put("priority", 1);
+            com.fasterxml.jackson.databind.node.ArrayNode g = r.putArray("groups");
+            g.addObject().put("name", "main").put("weight", 90).putObject("labels").put("zone", "z0");
+            g.addObject().put("name", "gray").put("weight", 10).putObject("labels").put("zone", "z1");
+            r.put("fallback_other_groups", true);
+        }
+        return root;
     }
 
     static ConfigSnapshot compile(SidecarConfig cfg) throws Exception {

@@ -2,6 +2,7 @@ package io.remora.bench;
 
 import io.remora.core.cluster.Cluster;
 import io.remora.core.cluster.Host;
+import io.remora.core.cluster.HostSet;
 import io.remora.core.config.ConfigSnapshot;
 import io.remora.core.config.SidecarConfig;
 import io.remora.core.router.Route;
@@ -51,6 +52,16 @@ public class RouteAndPickBenchmark {
         for (int i = 0; i < requests.length; i++) {
             requests[i] = new Fixtures.Request(Fixtures.service((i * 7919) % routes), "sayHello");
         }
+    }
+
+    /** Route match, label-routing group selection (precomputed subsets), then the host pick. */
+    @Benchmark
+    public Host routeLabelAndPick() {
+        Fixtures.Request r = requests[next++ & 1023];
+        Route route = table.match(r);
+        Cluster c = snapshot.cluster(route.pickCluster());
+        HostSet set = snapshot.hostSelector().select(new BenchContext(r), c);
+        return (set == null ? c.hostSet() : set).choose(System.nanoTime());
     }
 
     @Benchmark

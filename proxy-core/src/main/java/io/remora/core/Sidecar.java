@@ -186,6 +186,11 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
     }
 
     @Override
+    public boolean setListenerAccepting(String listener, boolean accepting) {
+        return !(accepting && (draining || closed)) && listeners.setAccepting(listener, accepting);
+    }
+
+    @Override
     public ConfigManager config() {
         return config;
     }

@@ -49,4 +49,13 @@ public interface SidecarContext {
     default io.remora.core.admin.AdminServer metricsServer() {
         return null;
     }
+
+    /**
+     * Stops ({@code false}) or resumes ({@code true}) accepting connections on listener {@code listener} by closing or
+     * re-binding its socket on the same address; open connections are untouched. Blocks while binding; call off the
+     * event loops. Returns false if there is no such listener or the bind failed.
+     */
+    default boolean setListenerAccepting(String listener, boolean accepting) {
+        return false;
+    }
 }

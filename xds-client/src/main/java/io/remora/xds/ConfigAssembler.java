@@ -105,7 +105,7 @@ final class ConfigAssembler {
         }
         SidecarConfig cfg = new SidecarConfig(base.node(), base.workerThreads(), base.admin(), base.log(),
                 listenersOut, routesOut.isEmpty() ? null : new ArrayList<>(routesOut.values()),
-                new ArrayList<>(clustersOut.values()), ext.isEmpty() ? null : ext);
+                new ArrayList<>(clustersOut.values()), ext.isEmpty() ? null : ext, base.metrics());
         return new Result(cfg, waiting);
     }
 

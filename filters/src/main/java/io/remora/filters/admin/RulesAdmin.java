@@ -116,8 +116,7 @@ final class RulesAdmin {
         SidecarConfig c = s.source();
         Map<String, JsonNode> ext = c.extensions() == null ? new HashMap<>() : new HashMap<>(c.extensions());
         ext.put(RuleParser.EXTENSION_KEY, next.document());
-        SidecarConfig cfg = new SidecarConfig(c.node(), c.workerThreads(), c.admin(), c.log(), c.listeners(),
-                c.routeConfigs(), c.clusters(), Map.copyOf(ext));
+        SidecarConfig cfg = c.withExtensions(Map.copyOf(ext));
         ConfigSnapshot applied;
         try {
             applied = context.config().apply(cfg, "admin");

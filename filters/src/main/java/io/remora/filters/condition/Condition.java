@@ -18,6 +18,8 @@ public final class Condition {
     private final String value;
     private final Set<String> values;
     private final Pattern pattern;
+    /** Trace context key (label routing's {@code trace} source), else null. */
+    private String trace;
 
     private Condition(Field field, String header, Operator operator, String value, Set<String> values,
                       Pattern pattern) {
@@ -39,8 +41,16 @@ public final class Condition {
         return new Condition(null, header, op, value, values, pattern);
     }
 
+    /** A condition on a trace context value (see {@link TraceValues}); routing rules only. */
+    public static Condition onTrace(String key, Operator op, String value, Set<String> values, Pattern pattern) {
+        Condition c = new Condition(null, null, op, value, values, pattern);
+        c.trace = key;
+        return c;
+    }
+
     public boolean matches(RequestContext ctx) {
-        String v = field != null ? field.read(ctx) : ctx.request().header(header);
+        String v = field != null ? field.read(ctx)
+                : trace != null ? TraceValues.read(ctx.request(), trace) : ctx.request().header(header);
         return test(v);
     }
 
@@ -56,7 +66,7 @@ public final class Condition {
 
     @Override
     public String toString() {
-        return (field != null ? field.jsonName() : "header " + header) + " " + operator.jsonName() + " "
+        return (field != null ? field.jsonName() : trace != null ? "trace " + trace : "header " + header) + " " + operator.jsonName() + " "
                 + (operator.takesList() ? values : value);
     }
 }

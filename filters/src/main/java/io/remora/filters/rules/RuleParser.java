@@ -121,6 +121,14 @@ public final class RuleParser {
     }
 
     private static ConditionSet conditions(JsonNode list, RuleReader rule) throws ConfigException {
+        return conditions(list, rule, false);
+    }
+
+    /**
+     * Parses a traffic condition list ({@code source} system | header, and with {@code allowTrace} also trace).
+     * Shared with label routing.
+     */
+    public static ConditionSet conditions(JsonNode list, RuleReader rule, boolean allowTrace) throws ConfigException {
         if (list == null) {
             return ConditionSet.ALL;
         }
@@ -131,7 +139,8 @@ public final class RuleParser {
         for (int i = 0; i < list.size(); i++) {
             RuleReader c = new RuleReader(list.get(i), rule.path() + ".conditions[" + i + "]");
             c.ruleName(rule.ruleNameOrNull());
-            String source = c.choice("source", false, "system", "header");
+            String source = allowTrace ? c.choice("source", false, "system", "header", "trace")
+                    : c.choice("source", false, "system", "header");
             String fieldName = c.requiredText("field");
             Field field = null;
             if (source.equals("system")) {
@@ -185,6 +194,7 @@ public final class RuleParser {
             }
             c.finish();
             out.add(field != null ? Condition.onField(field, op, value, values, pattern)
+                    : source.equals("trace") ? Condition.onTrace(fieldName, op, value, values, pattern)
                     : Condition.onHeader(fieldName, op, value, values, pattern));
         }
         return ConditionSet.of(out);

@@ -17,7 +17,7 @@ public final class RuleReader {
     private final Set<String> seen = new HashSet<>();
     private String ruleName;
 
-    RuleReader(JsonNode node, String path) throws ConfigException {
+    public RuleReader(JsonNode node, String path) throws ConfigException {
         if (node == null || !node.isObject()) {
             throw new ConfigException(path, "must be an object, was " + (node == null ? "null" : node.getNodeType()));
         }
@@ -29,7 +29,7 @@ public final class RuleReader {
         return path;
     }
 
-    void ruleName(String name) {
+    public void ruleName(String name) {
         this.ruleName = name;
     }
 
@@ -43,7 +43,7 @@ public final class RuleReader {
         return new ConfigException(p, ruleName == null ? problem : problem + " (rule \"" + ruleName + "\")");
     }
 
-    JsonNode raw(String field) {
+    public JsonNode raw(String field) {
         seen.add(field);
         JsonNode v = node.get(field);
         return v == null || v.isNull() ? null : v;

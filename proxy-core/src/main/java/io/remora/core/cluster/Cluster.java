@@ -11,14 +11,18 @@ import io.remora.core.protocol.RpcCodec;
  */
 public final class Cluster {
 
-    private static final int MAX_PICK_ATTEMPTS = 3;
+    /** Below this share of healthy hosts (percent), balance over all hosts (Envoy's default). */
+    public static final int DEFAULT_PANIC_PERCENT = 50;
 
     private final String name;
     private final Protocol protocol;
     private final ProtocolOptions protocolOptions;
     private final String lbPolicy;
-    private final LoadBalancer loadBalancer;
+    private final HostSet all;
     private final Host[] hosts;
+    private final int panicPercent;
+    private final HealthCheckPolicy healthCheck;
+    private final OutlierPolicy outlier;
     private final long connectTimeoutMillis;
     private final int maxPendingRequests;
     private final long heartbeatIntervalMillis;
@@ -28,12 +32,28 @@ public final class Cluster {
     public Cluster(String name, Protocol protocol, ProtocolOptions protocolOptions, String lbPolicy, Host[] hosts,
                    long connectTimeoutMillis, int maxPendingRequests, long heartbeatIntervalMillis,
                    ClusterMetrics metrics) {
+        this(name, protocol, protocolOptions, lbPolicy, hosts, connectTimeoutMillis, maxPendingRequests,
+                heartbeatIntervalMillis, metrics, DEFAULT_PANIC_PERCENT, null, null);
+    }
+
+    /**
+     * @param panicPercent below this share of healthy hosts, balance over all hosts (0 = never panic)
+     * @param healthCheck active health checks, or null for none
+     * @param outlier fault isolation, or null for none
+     */
+    public Cluster(String name, Protocol protocol, ProtocolOptions protocolOptions, String lbPolicy, Host[] hosts,
+                   long connectTimeoutMillis, int maxPendingRequests, long heartbeatIntervalMillis,
+                   ClusterMetrics metrics, int panicPercent, HealthCheckPolicy healthCheck, OutlierPolicy outlier) {
         this.name = name;
         this.protocol = protocol;
         this.protocolOptions = protocolOptions;
         this.lbPolicy = lbPolicy;
-        this.loadBalancer = LoadBalancer.of(lbPolicy);
         this.hosts = hosts;
+        this.panicPercent = panicPercent;
+        this.healthCheck = healthCheck;
+        this.outlier = outlier;
+        this.all = new HostSet(hosts, lbPolicy, hosts.length == 0 ? new HealthEpoch() : hosts[0].epoch(),
+                panicPercent);
         this.connectTimeoutMillis = connectTimeoutMillis;
         this.maxPendingRequests = maxPendingRequests;
         this.heartbeatIntervalMillis = heartbeatIntervalMillis;
@@ -88,31 +108,39 @@ public final class Cluster {
         return downstream;
     }
 
+    public int panicPercent() {
+        return panicPercent;
+    }
+
+    /** Active health checks, or null. */
+    public HealthCheckPolicy healthCheck() {
+        return healthCheck;
+    }
+
+    /** Fault isolation, or null. */
+    public OutlierPolicy outlier() {
+        return outlier;
+    }
+
+    /** Every host of the cluster as one balancing set. */
+    public HostSet hostSet() {
+        return all;
+    }
+
     /**
-     * Picks a host, skipping ones a recent connect failure took out of rotation. Returns null only when the cluster
-     * has no hosts; if every host is out of rotation it still returns one (better a try than a certain failure).
+     * A balancing set over {@code subset} (hosts of this cluster) with this cluster's policy and panic threshold. Build
+     * it once per snapshot (label routing does), not per request.
      */
+    public HostSet subset(Host[] subset) {
+        if (subset.length == 0) {
+            return HostSet.EMPTY;
+        }
+        return new HostSet(subset, lbPolicy, subset[0].epoch(), panicPercent);
+    }
+
+    /** Picks a healthy host of the whole cluster (see {@link HostSet#choose(long)}); null when it has no hosts. */
     public Host choose(long nowNanos) {
-        Host[] hs = hosts;
-        if (hs.length == 0) {
-            return null;
-        }
-        Host first = null;
-        for (int attempt = 0; attempt < MAX_PICK_ATTEMPTS; attempt++) {
-            Host h = loadBalancer.choose(hs, attempt);
-            if (h.available(nowNanos)) {
-                return h;
-            }
-            if (first == null) {
-                first = h;
-            }
-        }
-        for (Host h : hs) {
-            if (h.available(nowNanos)) {
-                return h;
-            }
-        }
-        return first;
+        return all.choose(nowNanos);
     }
 
     /** Set (once, before the snapshot is published) for an {@code original_dst} cluster; null for static hosts. */

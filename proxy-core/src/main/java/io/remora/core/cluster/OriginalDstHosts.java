@@ -15,10 +15,12 @@ public final class OriginalDstHosts {
     static final int MAX_HOSTS = 4096;
 
     private final String cluster;
+    private final HealthEpoch epoch;
     private final Map<InetSocketAddress, Host> hosts = new ConcurrentHashMap<>();
 
-    OriginalDstHosts(String cluster) {
+    OriginalDstHosts(String cluster, HealthEpoch epoch) {
         this.cluster = cluster;
+        this.epoch = epoch;
     }
 
     /** The host for {@code destination}, or null when there is none (unresolved or no port). */
@@ -33,7 +35,7 @@ public final class OriginalDstHosts {
         if (hosts.size() >= MAX_HOSTS) {
             hosts.clear();
         }
-        return hosts.computeIfAbsent(destination, d -> new Host(cluster, text(d), d, 1, Map.of()));
+        return hosts.computeIfAbsent(destination, d -> new Host(cluster, text(d), d, 1, Map.of(), epoch));
     }
 
     int size() {

@@ -5,7 +5,8 @@ import java.util.concurrent.ThreadLocalRandom;
 final class RandomLoadBalancer implements LoadBalancer {
 
     @Override
-    public Host choose(Host[] hosts, int attempt) {
+    public Host choose(HostSet.View view, int attempt) {
+        Host[] hosts = view.hosts;
         return hosts[ThreadLocalRandom.current().nextInt(hosts.length)];
     }
 }

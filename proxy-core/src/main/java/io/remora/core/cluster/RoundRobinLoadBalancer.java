@@ -8,7 +8,8 @@ final class RoundRobinLoadBalancer implements LoadBalancer {
     private final AtomicInteger next = new AtomicInteger();
 
     @Override
-    public Host choose(Host[] hosts, int attempt) {
+    public Host choose(HostSet.View view, int attempt) {
+        Host[] hosts = view.hosts;
         return hosts[(next.getAndIncrement() & Integer.MAX_VALUE) % hosts.length];
     }
 }

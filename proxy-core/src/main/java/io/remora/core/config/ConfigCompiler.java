@@ -14,6 +14,10 @@ import io.remora.core.protocol.Protocol;
 import io.remora.core.protocol.ProtocolOptions;
 import io.remora.core.protocol.ProtocolRegistry;
 import io.remora.core.protocol.RpcCodec;
+import io.remora.core.cluster.HealthCheckPolicy;
+import io.remora.core.cluster.OutlierPolicy;
+import io.remora.core.router.HostSelector;
+import io.remora.core.router.HostSelectorFactory;
 import io.remora.core.router.Route;
 import io.remora.core.router.RouteTable;
 import java.net.InetAddress;
@@ -27,6 +31,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.Set;
 
 /**
@@ -41,7 +46,9 @@ public final class ConfigCompiler {
     public static final long DEFAULT_HEARTBEAT_MS = 15_000;
     public static final long DEFAULT_IDLE_TIMEOUT_MS = 90_000;
     static final int MAX_FRAME_LIMIT = 1 << 30;
-    static final Set<String> LB_POLICIES = Set.of("round_robin", "random", "weighted");
+    static final Set<String> LB_POLICIES = Set.of("round_robin", "random", "weighted", "least_request");
+    /** Host selection plugins (label routing), found once per compiler. */
+    private static final List<HostSelectorFactory> SELECTORS = loadSelectors();
     /** Whether this process runs the epoll transport (transparent listeners need it); replaceable by unit tests. */
     static volatile java.util.function.BooleanSupplier transportIsEpoll =
             () -> io.remora.core.transport.Transport.get().isEpoll();
@@ -127,10 +134,12 @@ public final class ConfigCompiler {
             throw new ConfigException("admin.port", admin.getPort() + " is also a listener's port");
         }
 
+        HostSelector selector = compileSelectors(c, clusters);
+
         // The snapshot and its listener specs point at each other; build the map, then fill it.
         Map<String, ListenerSpec> specs = new LinkedHashMap<>();
         ConfigSnapshot snapshot = new ConfigSnapshot(c, version, Instant.now(), sourceName,
-                Collections.unmodifiableMap(specs), Collections.unmodifiableMap(clusters), admin, workers);
+                Collections.unmodifiableMap(specs), Collections.unmodifiableMap(clusters), admin, workers, selector);
         for (ListenerDraft d : drafts) {
             specs.put(d.name, new ListenerSpec(d.name, d.address, d.protocol, d.codecs, d.direction, d.filters,
                     d.routes, d.maxFrameBytes, d.idleTimeoutMillis, snapshot, d.transparent));
@@ -139,6 +148,45 @@ public final class ConfigCompiler {
         clusters.values().forEach(x -> live.addAll(List.of(x.hosts())));
         hostRegistry.retainOnly(live);
         return snapshot;
+    }
+
+    private static List<HostSelectorFactory> loadSelectors() {
+        List<HostSelectorFactory> l = new ArrayList<>();
+        ServiceLoader.load(HostSelectorFactory.class).forEach(l::add);
+        return List.copyOf(l);
+    }
+
+    private HostSelector compileSelectors(SidecarConfig c, Map<String, Cluster> clusters) throws ConfigException {
+        if (c.extensions() == null || SELECTORS.isEmpty()) {
+            return null;
+        }
+        List<HostSelector> compiled = new ArrayList<>();
+        for (HostSelectorFactory f : SELECTORS) {
+            com.fasterxml.jackson.databind.JsonNode node = c.extensions().get(f.key());
+            if (node != null && !node.isNull()) {
+                try {
+                    HostSelector s = f.compile(node, Collections.unmodifiableMap(clusters), sidecar);
+                    if (s != null) {
+                        compiled.add(s);
+                    }
+                } catch (ConfigException e) {
+                    throw e.under("extensions." + f.key());
+                }
+            }
+        }
+        if (compiled.size() <= 1) {
+            return compiled.isEmpty() ? null : compiled.get(0);
+        }
+        HostSelector[] all = compiled.toArray(new HostSelector[0]);
+        return (request, cluster) -> {
+            for (HostSelector s : all) {
+                io.remora.core.cluster.HostSet set = s.select(request, cluster);
+                if (set != null) {
+                    return set;
+                }
+            }
+            return null;
+        };
     }
 
     private record ListenerDraft(String name, InetSocketAddress address, String protocol, List<RpcCodec> codecs,
@@ -274,6 +322,10 @@ public final class ConfigCompiler {
                 throw new ConfigException(p + ".hosts", "must be absent for an original_dst cluster (each request"
                         + " goes to its connection's original destination)");
             }
+            if (c.healthCheck() != null || c.outlierDetection() != null) {
+                throw new ConfigException(p + (c.healthCheck() != null ? ".health_check" : ".outlier_detection"),
+                        "is not supported on an original_dst cluster (it has no fixed hosts)");
+            }
             return Cluster.originalDst(new Cluster(name, protocol, new ProtocolOptions(maxFrame, Map.of()), lb,
                     new Host[0], connectTimeout, maxPending, heartbeat, metrics.cluster(name)),
                     hostRegistry.originalDst(name));
@@ -306,8 +358,78 @@ public final class ConfigCompiler {
             Map<String, String> labels = hc.labels() == null ? Map.of() : Map.copyOf(hc.labels());
             hosts.add(hostRegistry.host(name, hc.address(), addr, weight, labels));
         }
+        int panic = c.panicThresholdPercent() == null ? Cluster.DEFAULT_PANIC_PERCENT : c.panicThresholdPercent();
+        if (panic < 0 || panic > 100) {
+            throw new ConfigException(p + ".panic_threshold_percent", "must be between 0 and 100, was " + panic);
+        }
+        HealthCheckPolicy hc = compileHealthCheck(c.healthCheck(), protocol, p + ".health_check");
+        OutlierPolicy od = compileOutlier(c.outlierDetection(), p + ".outlier_detection");
         return new Cluster(name, protocol, new ProtocolOptions(maxFrame, Map.of()), lb, hosts.toArray(new Host[0]),
-                connectTimeout, maxPending, heartbeat, metrics.cluster(name));
+                connectTimeout, maxPending, heartbeat, metrics.cluster(name), panic, hc, od);
+    }
+
+    private static HealthCheckPolicy compileHealthCheck(SidecarConfig.HealthCheck h, Protocol protocol, String p)
+            throws ConfigException {
+        if (h == null) {
+            return null;
+        }
+        String type = h.type() == null ? "tcp" : h.type();
+        if (!type.equals("tcp") && !type.equals("heartbeat")) {
+            throw new ConfigException(p + ".type", "must be \"tcp\" or \"heartbeat\", was \"" + type + "\"");
+        }
+        if (type.equals("heartbeat") && protocol == null) {
+            throw new ConfigException(p + ".type", "\"heartbeat\" needs the cluster's \"protocol\"");
+        }
+        long interval = h.intervalMs() == null ? 5000 : h.intervalMs();
+        long timeout = h.timeoutMs() == null ? 1000 : h.timeoutMs();
+        if (interval < 10 || interval > 3_600_000) {
+            throw new ConfigException(p + ".interval_ms", "must be between 10 and 3600000, was " + interval);
+        }
+        if (timeout < 1 || timeout > 600_000) {
+            throw new ConfigException(p + ".timeout_ms", "must be between 1 and 600000, was " + timeout);
+        }
+        int healthy = h.healthyThreshold() == null ? 1 : h.healthyThreshold();
+        int unhealthy = h.unhealthyThreshold() == null ? 3 : h.unhealthyThreshold();
+        if (healthy < 1 || unhealthy < 1) {
+            throw new ConfigException(p, "healthy_threshold and unhealthy_threshold must be >= 1");
+        }
+        return new HealthCheckPolicy(type, interval, timeout, healthy, unhealthy);
+    }
+
+    private static OutlierPolicy compileOutlier(SidecarConfig.OutlierDetection o, String p) throws ConfigException {
+        if (o == null) {
+            return null;
+        }
+        int window = o.windowSeconds() == null ? 10 : o.windowSeconds();
+        if (window < 1 || window > 60) {
+            throw new ConfigException(p + ".window_seconds", "must be between 1 and 60, was " + window);
+        }
+        int min = o.minRequests() == null ? 10 : o.minRequests();
+        if (min < 1) {
+            throw new ConfigException(p + ".min_requests", "must be >= 1, was " + min);
+        }
+        double ratio = o.errorRatioPercent() == null ? 50 : o.errorRatioPercent();
+        if (ratio < 0 || ratio > 100) {
+            throw new ConfigException(p + ".error_ratio_percent", "must be between 0 and 100, was " + ratio);
+        }
+        double multiple = o.thresholdMultiple() == null ? 1 : o.thresholdMultiple();
+        if (multiple <= 0) {
+            throw new ConfigException(p + ".threshold_multiple", "must be > 0, was " + multiple);
+        }
+        int max = o.maxIsolated() == null ? 1 : o.maxIsolated();
+        if (max < 0) {
+            throw new ConfigException(p + ".max_isolated", "must be >= 0, was " + max);
+        }
+        long base = o.baseIsolationMs() == null ? 30_000 : o.baseIsolationMs();
+        long maxMs = o.maxIsolationMs() == null ? Math.max(base, 300_000) : o.maxIsolationMs();
+        if (base < 1 || maxMs < base) {
+            throw new ConfigException(p + ".base_isolation_ms", "must be >= 1 and <= max_isolation_ms, was " + base);
+        }
+        String mode = o.mode() == null ? "intercept" : o.mode();
+        if (!mode.equals("intercept") && !mode.equals("monitor")) {
+            throw new ConfigException(p + ".mode", "must be \"intercept\" or \"monitor\", was \"" + mode + "\"");
+        }
+        return new OutlierPolicy(window, min, ratio, multiple, max, base, maxMs, mode.equals("monitor"));
     }
 
     private static void checkClusters(RouteTable t, Map<String, Cluster> clusters, String p) throws ConfigException {

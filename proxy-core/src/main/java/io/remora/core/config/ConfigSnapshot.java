@@ -1,6 +1,7 @@
 package io.remora.core.config;
 
 import io.remora.core.cluster.Cluster;
+import io.remora.core.router.HostSelector;
 import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.Map;
@@ -19,10 +20,12 @@ public final class ConfigSnapshot {
     private final Map<String, Cluster> clusters;
     private final InetSocketAddress adminAddress;
     private final int workerThreads;
+    private final HostSelector hostSelector;
 
     ConfigSnapshot(SidecarConfig source, long version, Instant appliedAt, String sourceName,
                    Map<String, ListenerSpec> listeners, Map<String, Cluster> clusters,
-                   InetSocketAddress adminAddress, int workerThreads) {
+                   InetSocketAddress adminAddress, int workerThreads, HostSelector hostSelector) {
+        this.hostSelector = hostSelector;
         this.source = source;
         this.version = version;
         this.appliedAt = appliedAt;
@@ -67,6 +70,11 @@ public final class ConfigSnapshot {
 
     public InetSocketAddress adminAddress() {
         return adminAddress;
+    }
+
+    /** Label routing (or another plugin's host selection) compiled for this snapshot, or null. */
+    public HostSelector hostSelector() {
+        return hostSelector;
     }
 
     public int workerThreads() {

@@ -106,8 +106,27 @@ public record SidecarConfig(
             /** Target cluster. Exactly one of this and {@code weighted_clusters}. */
             String cluster,
             List<WeightedCluster> weightedClusters,
-            /** Used when the request carries no timeout of its own. */
-            Long timeoutMs) {
+            /** Used when the request carries no timeout of its own; covers every retry. */
+            Long timeoutMs,
+            /** Retries of this route; none when absent. */
+            RetryPolicy retryPolicy) {
+
+        /** A route without retries (kept for code that builds routes positionally). */
+        public Route(String name, RouteMatch match, String cluster, List<WeightedCluster> weightedClusters,
+                     Long timeoutMs) {
+            this(name, match, cluster, weightedClusters, timeoutMs, null);
+        }
+    }
+
+    /**
+     * {@code retry_on}: any of {@code connect_failure} (also overflow; the request never left), {@code reset},
+     * {@code timeout} (needs {@code per_try_timeout_ms}), {@code retriable_status} (an error response).
+     * Only connect failures are retried unless {@code idempotent} is true: the others may have reached the provider.
+     * Backoff before retry n (1-based): random in [0, min(max, base x 2^(n-1))] (full jitter).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record RetryPolicy(Integer numRetries, List<String> retryOn, Boolean idempotent, Long perTryTimeoutMs,
+                              Long backoffBaseMs, Long backoffMaxMs) {
     }
 
     /**
@@ -156,18 +175,45 @@ public record SidecarConfig(
             Long heartbeatIntervalMs,
             Integer maxFrameBytes,
             List<Host> hosts,
+            /** Active health checks; none when absent. */
+            HealthCheck healthCheck,
+            /** Fault isolation (outlier ejection); none when absent. */
+            OutlierDetection outlierDetection,
+            /** Below this percentage of healthy hosts, balance over all hosts; default 50, 0 = never. */
+            Integer panicThresholdPercent,
             /**
              * {@code static} (default: the listed hosts) or {@code original_dst}: no hosts, every request goes to its
              * connection's original destination (passthrough on a transparent listener).
              */
             String type) {
 
-        /** A static cluster (kept for code that builds configs positionally). */
-        public Cluster(String name, String protocol, String lbPolicy, Long connectTimeoutMs, Integer maxPendingRequests,
-                       Long heartbeatIntervalMs, Integer maxFrameBytes, List<Host> hosts) {
+        /** A cluster without health policies (kept for code that builds clusters positionally). */
+        public Cluster(String name, String protocol, String lbPolicy, Long connectTimeoutMs,
+                       Integer maxPendingRequests, Long heartbeatIntervalMs, Integer maxFrameBytes, List<Host> hosts) {
             this(name, protocol, lbPolicy, connectTimeoutMs, maxPendingRequests, heartbeatIntervalMs, maxFrameBytes,
-                    hosts, null);
+                    hosts, null, null, null, null);
         }
+
+        /** A static cluster (kept for code that builds clusters positionally). */
+        public Cluster(String name, String protocol, String lbPolicy, Long connectTimeoutMs,
+                       Integer maxPendingRequests, Long heartbeatIntervalMs, Integer maxFrameBytes, List<Host> hosts,
+                       HealthCheck healthCheck, OutlierDetection outlierDetection, Integer panicThresholdPercent) {
+            this(name, protocol, lbPolicy, connectTimeoutMs, maxPendingRequests, heartbeatIntervalMs, maxFrameBytes,
+                    hosts, healthCheck, outlierDetection, panicThresholdPercent, null);
+        }
+    }
+
+    /** {@code type}: {@code tcp} (default) or {@code heartbeat} (needs the cluster's {@code protocol}). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record HealthCheck(String type, Long intervalMs, Long timeoutMs, Integer healthyThreshold,
+                              Integer unhealthyThreshold) {
+    }
+
+    /** Fault isolation; {@code mode} {@code intercept} (default) or {@code monitor}. See docs/routing.md. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record OutlierDetection(Integer windowSeconds, Integer minRequests, Double errorRatioPercent,
+                                   Double thresholdMultiple, Integer maxIsolated, Long baseIsolationMs,
+                                   Long maxIsolationMs, String mode) {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)

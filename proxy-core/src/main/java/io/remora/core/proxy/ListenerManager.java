@@ -205,6 +205,38 @@ public final class ListenerManager implements ConfigManager.Applier {
         }
     }
 
+    /**
+     * Pauses ({@code false}: closes the listening socket, connections stay) or resumes ({@code true}: binds the same
+     * address again) accepting on listener {@code name}. For the app heartbeat. False if no such listener or bind fails.
+     */
+    public synchronized boolean setAccepting(String name, boolean accepting) {
+        ListenerSlot slot = slots.get(name);
+        if (slot == null) {
+            return false;
+        }
+        Channel ch = slot.serverChannel();
+        if (!accepting) {
+            if (ch != null && ch.isOpen()) {
+                ch.close().awaitUninterruptibly();
+            }
+            return true;
+        }
+        if (ch != null && ch.isOpen()) {
+            return true;
+        }
+        InetSocketAddress address = ch != null ? (InetSocketAddress) ch.localAddress() : slot.spec().address();
+        ChannelFuture f = new ServerBootstrap().group(workers).channel(Transport.get().serverChannelClass())
+                .option(ChannelOption.SO_REUSEADDR, true).option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true).childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childHandler(initializer(slot)).bind(address).awaitUninterruptibly();
+        if (!f.isSuccess()) {
+            log.error("cannot reopen listener {} on {}: {}", name, address, f.cause().toString());
+            return false;
+        }
+        slot.serverChannel(f.channel());
+        return true;
+    }
+
     private Channel bind(ListenerSlot slot, ListenerSpec spec, ConfigSnapshot next) throws ConfigException {
         Integer fd = inherited.remove(spec.name());
         if (fd != null) {

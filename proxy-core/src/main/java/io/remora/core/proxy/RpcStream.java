@@ -5,6 +5,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.remora.core.cluster.Cluster;
 import io.remora.core.cluster.Host;
+import io.remora.core.cluster.HostSet;
 import io.remora.core.config.ListenerSpec;
 import io.remora.core.digest.DigestLog;
 import io.remora.core.digest.DigestRecord;
@@ -17,6 +18,8 @@ import io.remora.core.protocol.RequestHeaders;
 import io.remora.core.protocol.ResponseClass;
 import io.remora.core.protocol.RpcCodec;
 import io.remora.core.protocol.RpcFrame;
+import io.remora.core.router.HostSelector;
+import io.remora.core.router.RetryPolicy;
 import io.remora.core.router.Route;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -59,6 +62,14 @@ final class RpcStream implements RequestContext, Runnable {
     /** When the request was written upstream (0 = never), and when its response came back (0 = never). */
     private long sentNanos;
     private long answeredNanos;
+    /** Hosts this request may go to (whole cluster or a label-routing subset); retry state. */
+    private HostSet hostSet;
+    private RetryPolicy retry;
+    private int retries;
+    /** True while {@link #host}'s active-request count includes this request's current try. */
+    private boolean activeCounted;
+    /** Deadline of the current try (per-try timeout), or {@link #deadlineNanos}. */
+    private long tryDeadlineNanos;
 
     RpcStream(DownstreamConnection downstream, RpcFrame frame, ListenerSpec spec, long startNanos) {
         this.downstream = downstream;
@@ -118,28 +129,111 @@ final class RpcStream implements RequestContext, Runnable {
             return;
         }
         cluster = c;
+        HostSelector selector = spec.snapshot().hostSelector();
+        HostSet set = selector == null ? null : selector.select(this, c);
+        hostSet = set == null ? c.hostSet() : set;
+        retry = r.retryPolicy();
         long now = System.nanoTime();
-        Host h = c.isOriginalDst() ? OriginalDestination.host(c, downstream.slot(), destination()) : c.choose(now);
-        if (h == null) {
-            fail(ProxyError.NO_HEALTHY_UPSTREAM, (c.isOriginalDst() ? "no original destination (connection made to "
-                    + "the listener itself) for cluster " : "no healthy upstream in cluster ") + c.name()
-                    + " for service " + frame.service());
-            return;
-        }
-        host = h;
         long timeoutMillis = frame.timeoutMillis() > 0 ? frame.timeoutMillis()
                 : r.timeoutMillis() > 0 ? r.timeoutMillis() : DEFAULT_TIMEOUT_MILLIS;
         deadlineNanos = startNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        long remaining = deadlineNanos - now;
-        if (remaining <= 0) {
+        if (deadlineNanos - now <= 0) {
             fail(ProxyError.TIMEOUT, "timeout of " + timeoutMillis + " ms passed before forwarding");
             return;
         }
-        if (!oneway) {
-            timeoutTask = downstream.eventLoop().schedule(this, remaining, TimeUnit.NANOSECONDS);
+        attempt(now, null);
+    }
+
+    /** One try: pick a host (avoiding the previous try's), arm the try's timeout, ride an upstream connection. */
+    private void attempt(long now, Host avoid) {
+        Host h = cluster.isOriginalDst() ? OriginalDestination.host(cluster, downstream.slot(), destination())
+                : hostSet.choose(now, avoid);
+        if (h == null && cluster.isOriginalDst()) {
+            fail(ProxyError.NO_HEALTHY_UPSTREAM, "no original destination (connection made to the listener itself) for"
+                    + " cluster " + cluster.name() + " for service " + frame.service());
+            return;
         }
-        RpcCodec codec = c.codecFor(downstream.codec());
-        LoopContext.current().pool.connection(downstream.eventLoop(), c, h, codec).send(this);
+        if (h == null) {
+            fail(ProxyError.NO_HEALTHY_UPSTREAM, "no healthy upstream in cluster " + cluster.name() + " for service "
+                    + frame.service() + (hostSet != cluster.hostSet() ? " (no instance in the routed label group)" : ""));
+            return;
+        }
+        host = h;
+        upstream = null;
+        upstreamId = -1;
+        sentNanos = 0;
+        answeredNanos = 0;
+        tryDeadlineNanos = deadlineNanos;
+        if (retry != null && retry.perTryTimeoutMillis() > 0) {
+            long perTry = now + TimeUnit.MILLISECONDS.toNanos(retry.perTryTimeoutMillis());
+            if (perTry - deadlineNanos < 0) {
+                tryDeadlineNanos = perTry;
+            }
+        }
+        if (!oneway) {
+            timeoutTask = downstream.eventLoop().schedule(this, tryDeadlineNanos - now, TimeUnit.NANOSECONDS);
+        }
+        h.requestStarted();
+        activeCounted = true;
+        RpcCodec codec = cluster.codecFor(downstream.codec());
+        LoopContext.current().pool.connection(downstream.eventLoop(), cluster, h, codec).send(this);
+    }
+
+    /**
+     * Retries after a failed try when the route's policy allows it, the request cannot have reached the provider (or
+     * the route is idempotent) and the backoff fits in the deadline. Returns true if a retry is scheduled.
+     */
+    private boolean maybeRetry(int cause, boolean maySent, String reason) {
+        RetryPolicy p = retry;
+        if (p == null || done || host == null || retries >= p.numRetries() || !p.retries(cause, maySent)) {
+            return false;
+        }
+        long backoff = p.backoffMillis(retries + 1);
+        long now = System.nanoTime();
+        if (deadlineNanos - now <= TimeUnit.MILLISECONDS.toNanos(backoff)) {
+            return false;
+        }
+        cancelTimeout();
+        if (sentNanos != 0) {
+            cluster.metrics().requestDone(-1);
+        }
+        endTry(false);
+        retries++;
+        Host previous = host;
+        if (log.isDebugEnabled()) {
+            log.debug("{} {}#{}: retry {} of {} after {} ms: {}", spec.name(), frame.service(), frame.method(),
+                    retries, p.numRetries(), backoff, reason);
+        }
+        Runnable again = () -> {
+            if (!done) {
+                attempt(System.nanoTime(), previous);
+                LoopContext.current().flush();
+            }
+        };
+        if (backoff > 0) {
+            downstream.eventLoop().schedule(again, backoff, TimeUnit.MILLISECONDS);
+        } else {
+            downstream.eventLoop().execute(again);
+        }
+        return true;
+    }
+
+    /** Ends the current try's accounting on its host: active count, and its outcome for stats and fault isolation. */
+    private void endTry(boolean ok) {
+        Host h = host;
+        if (h == null) {
+            return;
+        }
+        if (activeCounted) {
+            activeCounted = false;
+            h.requestEnded();
+        }
+        if (sentNanos != 0 || !ok) {
+            h.recordResult(ok);
+            if (cluster.outlier() != null) {
+                h.recordOutcome(ok, System.nanoTime());
+            }
+        }
     }
 
     /** The request bytes for the upstream, with {@code id} and the remaining timeout patched in. Null if too late. */
@@ -149,7 +243,7 @@ final class RpcStream implements RequestContext, Runnable {
         }
         int timeout = -1;
         if (frame.timeoutMillis() >= 0) {
-            long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+            long remainingMs = TimeUnit.NANOSECONDS.toMillis(tryDeadlineNanos - System.nanoTime());
             if (remainingMs <= 0 && !oneway) {
                 fail(ProxyError.TIMEOUT, "timeout of " + frame.timeoutMillis() + " ms passed while connecting to "
                         + host.address());
@@ -185,10 +279,15 @@ final class RpcStream implements RequestContext, Runnable {
             response.release();
             return;
         }
+        ResponseClass rc = response.responseClass();
+        if (rc == ResponseClass.RPC_ERROR && maybeRetry(RetryPolicy.RETRIABLE_STATUS, true,
+                "error response from " + host.address())) {
+            response.release();
+            return;
+        }
         cancelTimeout();
         answeredNanos = System.nanoTime();
         cluster.metrics().requestDone(answeredNanos - sentNanos);
-        ResponseClass rc = response.responseClass();
         responseBytes = response.size();
         downstream.write(upstreamCodec.encodeResponse(response, downstreamId));
         complete(rc);
@@ -201,8 +300,18 @@ final class RpcStream implements RequestContext, Runnable {
         if (done) {
             return;
         }
-        if (upstream != null) {
-            upstream.forget(this, upstreamId);
+        UpstreamConnection u = upstream;
+        long id = upstreamId;
+        if (tryDeadlineNanos != deadlineNanos && maybeRetry(RetryPolicy.TIMEOUT, true, "per-try timeout of "
+                + retry.perTryTimeoutMillis() + " ms on " + host.address())) {
+            if (u != null) {
+                u.forget(this, id);
+            }
+            LoopContext.current().flush();
+            return;
+        }
+        if (u != null) {
+            u.forget(this, id);
         }
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
         fail(ProxyError.TIMEOUT, "upstream " + (host == null ? "" : host.address() + " ") + "did not answer "
@@ -212,6 +321,17 @@ final class RpcStream implements RequestContext, Runnable {
 
     /** Answers with the protocol's native error and ends the request. */
     void fail(ProxyError error, String message) {
+        if (!done && host != null && retry != null) {
+            boolean retried = switch (error) {
+                // Never reached the provider: safe to retry on any route.
+                case UPSTREAM_CONNECT_FAILURE, OVERFLOW -> maybeRetry(RetryPolicy.CONNECT_FAILURE, false, message);
+                case UPSTREAM_RESET -> maybeRetry(RetryPolicy.RESET, sentNanos != 0, message);
+                default -> false;
+            };
+            if (retried) {
+                return;
+            }
+        }
         failWith(error, message, -1);
     }
 
@@ -257,9 +377,7 @@ final class RpcStream implements RequestContext, Runnable {
         long end = System.nanoTime();
         long duration = end - startNanos;
         downstream.metrics().request(frame.service(), frame.method(), result, requestBytes, responseBytes, duration);
-        if (host != null && sentNanos != 0) {
-            host.recordResult(!result.isError());
-        }
+        endTry(!result.isError());
         DigestLog digest = downstream.digest();
         boolean inbound = spec.direction() == Direction.INBOUND;
         if (digest != null && digest.enabled(inbound)) {

@@ -17,17 +17,20 @@ public final class Route {
     private final String path;
     private final String prefix;
     private final java.util.regex.Pattern pathRegex;
+    private final RetryPolicy retryPolicy;
 
     Route(String name, String method, HeaderMatcher[] headers, String[] clusters, int[] cumulativeWeights,
-          long timeoutMillis) {
-        this(name, method, headers, clusters, cumulativeWeights, timeoutMillis, null, null, null);
+          long timeoutMillis, RetryPolicy retryPolicy) {
+        this(name, method, headers, clusters, cumulativeWeights, timeoutMillis, retryPolicy, null, null, null);
     }
 
     Route(String name, String method, HeaderMatcher[] headers, String[] clusters, int[] cumulativeWeights,
-          long timeoutMillis, String path, String prefix, java.util.regex.Pattern pathRegex) {
+          long timeoutMillis, RetryPolicy retryPolicy, String path, String prefix,
+          java.util.regex.Pattern pathRegex) {
         this.path = path;
         this.prefix = prefix;
         this.pathRegex = pathRegex;
+        this.retryPolicy = retryPolicy;
         this.name = name;
         this.method = method;
         this.headers = headers;
@@ -43,6 +46,11 @@ public final class Route {
     /** The route's timeout in ms, used when the request carries none; 0 = none. */
     public long timeoutMillis() {
         return timeoutMillis;
+    }
+
+    /** The retry policy, or null for none. */
+    public RetryPolicy retryPolicy() {
+        return retryPolicy;
     }
 
     /** The {@code destination} condition, or null; set once by the compiler before the table is published. */

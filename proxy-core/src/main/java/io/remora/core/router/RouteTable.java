@@ -169,10 +169,11 @@ public final class RouteTable {
                         + pathRegex + "\" (" + e.getDescription() + ")");
             }
         }
+        RetryPolicy retry = RetryPolicy.compile(r.retryPolicy(), p + ".retry_policy");
         DestinationMatcher dst = m == null || m.destination() == null ? null
                 : DestinationMatcher.parse(m.destination(), p + ".match.destination");
-        return new Route(name, method, headers.toArray(new HeaderMatcher[0]), clusters, cumulative, timeout, path,
-                prefix, pathPattern).destination(dst);
+        return new Route(name, method, headers.toArray(new HeaderMatcher[0]), clusters, cumulative, timeout, retry,
+                path, prefix, pathPattern).destination(dst);
     }
 
     private static HeaderMatcher compileHeader(SidecarConfig.HeaderMatch h, String p) throws ConfigException {
