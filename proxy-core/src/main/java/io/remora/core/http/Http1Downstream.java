@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * with reading paused), enforces the header limits and the request-header timeout, and keeps the connection alive
  * between exchanges unless either side asked to close.
  */
-final class Http1Downstream extends ChannelInboundHandlerAdapter implements DownstreamSide {
+final class Http1Downstream extends ChannelInboundHandlerAdapter implements DownstreamSide,
+        io.remora.core.proxy.ConnectionHandoff {
 
     private static final Logger log = LoggerFactory.getLogger(Http1Downstream.class);
 
@@ -48,6 +49,10 @@ final class Http1Downstream extends ChannelInboundHandlerAdapter implements Down
     private boolean exchangeWantsRead = true;
     private boolean bytesSinceHead;
     private ScheduledFuture<?> headerTimer;
+    /** Drain: the current (or next) exchange is the last one. */
+    private boolean closeAfterExchange;
+    /** Upgrade: asked to move; reading resumes only to finish a request body. */
+    private boolean handoffPaused;
 
     Http1Downstream(ListenerSlot slot, HttpSettings settings) {
         this.slot = slot;
@@ -192,6 +197,9 @@ final class Http1Downstream extends ChannelInboundHandlerAdapter implements Down
         exchangeWantsRead = true;
         HttpExchange ex = new HttpExchange(this, req, System.nanoTime());
         current = ex;
+        if (closeAfterExchange) {
+            ex.closeConnectionAfter();
+        }
         ex.start();
     }
 
@@ -202,7 +210,8 @@ final class Http1Downstream extends ChannelInboundHandlerAdapter implements Down
     }
 
     private void updateRead() {
-        channel.config().setAutoRead(exchangeWantsRead && queued.isEmpty() && !closing);
+        channel.config().setAutoRead(exchangeWantsRead && queued.isEmpty() && !closing
+                && !(handoffPaused && (current == null || currentRequestDone)));
     }
 
     @Override
@@ -212,7 +221,7 @@ final class Http1Downstream extends ChannelInboundHandlerAdapter implements Down
         }
         current = null;
         exchangeWantsRead = true;
-        if (close) {
+        if (close || closeAfterExchange) {
             closing = true;
             releaseQueued();
             channel.flush();
@@ -246,6 +255,42 @@ final class Http1Downstream extends ChannelInboundHandlerAdapter implements Down
         while ((o = queued.poll()) != null) {
             ReferenceCountUtil.release(o);
         }
+    }
+
+    /** Between requests with nothing of the next one parsed (raw bytes of its first line travel as unread bytes). */
+    @Override
+    public boolean quiescent() {
+        handoffPaused = true;
+        if (current != null || !queued.isEmpty() || closing) {
+            updateRead(); // a request body still arriving must be read to its end
+            return false;
+        }
+        return Http1DecoderState.atMessageStart(channel.pipeline());
+    }
+
+    @Override
+    public ByteBuf unread() {
+        return Http1DecoderState.buffered(channel.pipeline());
+    }
+
+    /** Idle: close now; otherwise the current (or already arriving) request is answered with Connection: close. */
+    @Override
+    public void closeGracefully() {
+        if (closing || !channel.isActive()) {
+            return;
+        }
+        closeAfterExchange = true;
+        handoffPaused = false;
+        HttpExchange ex = current;
+        if (ex != null) {
+            ex.closeConnectionAfter();
+        } else if (Http1DecoderState.idle(channel.pipeline())) {
+            closing = true;
+            cancelHeaderTimer();
+            channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        updateRead();
     }
 
     @Override

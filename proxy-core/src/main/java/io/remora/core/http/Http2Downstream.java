@@ -8,7 +8,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.remora.core.proxy.ListenerSlot;
 
 /** The connection-level end of an HTTP/2 downstream connection: idle handling and the stream count. */
-final class Http2Downstream extends ChannelInboundHandlerAdapter {
+final class Http2Downstream extends ChannelInboundHandlerAdapter implements io.remora.core.proxy.ConnectionHandoff {
 
     /** Connection receive window: streams share it, so it is a few stream windows. */
     static final int CONNECTION_WINDOW = 4 * HttpPipelines.STREAM_WINDOW;
@@ -17,6 +17,7 @@ final class Http2Downstream extends ChannelInboundHandlerAdapter {
     final HttpSettings settings;
     String callerIp = "";
     int activeStreams;
+    private io.netty.channel.Channel channel;
 
     Http2Downstream(ListenerSlot slot, HttpSettings settings) {
         this.slot = slot;
@@ -25,6 +26,7 @@ final class Http2Downstream extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
         callerIp = HttpPipelines.ip(ctx.channel());
         if (ctx.channel().isActive()) {
             growConnectionWindow(ctx);
@@ -55,6 +57,24 @@ final class Http2Downstream extends ChannelInboundHandlerAdapter {
             return;
         }
         ctx.fireUserEventTriggered(evt);
+    }
+
+    /** Never at a boundary: streams interleave and the HPACK tables cannot travel with the socket. */
+    @Override
+    public boolean quiescent() {
+        return false;
+    }
+
+    @Override
+    public boolean migratable() {
+        return false;
+    }
+
+    /** GOAWAY (last stream id = the highest the caller opened), then close once the active streams end. */
+    @Override
+    public void closeGracefully() {
+        channel.config().setAutoRead(true); // the active streams still read their bodies and window updates
+        channel.close(); // Http2ConnectionHandler.close: GOAWAY(NO_ERROR, last stream created), graceful shutdown
     }
 
     @Override

@@ -774,4 +774,9 @@ final class HttpExchange implements RequestContext, Runnable {
             }
         }
     }
+
+    /** Drain: close the connection after this exchange ({@code Connection: close} if the head is not out yet). */
+    void closeConnectionAfter() {
+        closeDownstream = true;
+    }
 }

@@ -125,9 +125,11 @@ final class HttpPipelines {
     }
 
     /** {@code http}: HTTP/2 prior knowledge if the connection starts with the preface, HTTP/1.1 otherwise. */
-    private static final class VersionDetector extends ByteToMessageDecoder {
+    private static final class VersionDetector extends ByteToMessageDecoder
+            implements io.remora.core.proxy.ConnectionHandoff {
         private final ListenerSlot slot;
         private final HttpSettings s;
+        private Channel channel;
 
         VersionDetector(ListenerSlot slot, HttpSettings s) {
             this.slot = slot;
@@ -147,6 +149,28 @@ final class HttpPipelines {
             }
             ctx.pipeline().remove(this);
         }
+
+        /** Nothing decoded yet: the few bytes read travel as unread bytes. */
+        @Override
+        public boolean quiescent() {
+            return true;
+        }
+
+        @Override
+        public ByteBuf unread() {
+            return internalBuffer();
+        }
+
+        /** No request yet: nothing to answer. */
+        @Override
+        public void closeGracefully() {
+            channel.close();
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            channel = ctx.channel();
+        }
     }
 
     /** Registers the connection with its listener (open-connection gauge, graceful close) for its whole life. */
@@ -161,7 +185,11 @@ final class HttpPipelines {
         @Override
         public void handlerAdded(ChannelHandlerContext ctx) {
             slot.connections().add(ctx.channel());
-            slot.metrics().connectionOpened();
+            if (ctx.channel().hasAttr(io.remora.core.proxy.ListenerManager.ADOPTED)) {
+                slot.metrics().connectionAdopted(); // accepted (and counted) by the previous process
+            } else {
+                slot.metrics().connectionOpened();
+            }
             counted = true;
         }
 

@@ -392,16 +392,22 @@ public final class ListenerManager implements ConfigManager.Applier {
         }
     }
 
-    /** Asks every connection to close after its last in-flight response (graceful drain). */
+    /**
+     * Asks every connection to close after its last in-flight response (graceful drain) through its
+     * {@link ConnectionHandoff} (RPC, HTTP/1.1: {@code Connection: close}, HTTP/2: GOAWAY); a connection without one
+     * (still detecting its protocol) is closed at once.
+     */
     public void closeConnectionsWhenIdle() {
         for (ListenerSlot s : slots()) {
             for (Channel ch : s.connections()) {
-                DownstreamConnection dc = ch.pipeline().get(DownstreamConnection.class);
-                if (dc != null) {
-                    dc.closeWhenIdle();
-                } else {
-                    ch.close();
-                }
+                ch.eventLoop().execute(() -> {
+                    ConnectionHandoff h = ConnectionHandoff.find(ch.pipeline());
+                    if (h != null) {
+                        h.closeGracefully();
+                    } else {
+                        ch.close();
+                    }
+                });
             }
         }
     }
