@@ -3,7 +3,6 @@ package io.remora.upgrade;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
@@ -17,7 +16,6 @@ import java.io.IOException;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -223,7 +221,7 @@ final class OldSide {
             }
             case DRAINED -> {
                 progress.drained.incrementAndGet();
-                progress.info("upgrade: connection {} on {} closes after its last response (TLS or busy past the "
+                progress.info("upgrade: connection {} on {} closes gracefully (TLS, HTTP/2 GOAWAY, or busy past the "
                         + "deadline)", p.ch().remoteAddress(), p.listener());
                 return linkOk;
             }
@@ -247,11 +245,8 @@ final class OldSide {
             progress.info("upgrade: connection {} on {} migrated ({} unread bytes)", ch.remoteAddress(),
                     p.listener(), p.unread().length);
             ch.eventLoop().execute(() -> {
-                ByteToMessageDecoder d = decoder(ch);
-                if (d != null) {
-                    ByteBuf b = cumulation(d);
-                    b.skipBytes(b.readableBytes()); // they travelled with the socket
-                }
+                ByteBuf b = unread(ch);
+                b.skipBytes(b.readableBytes()); // they travelled with the socket
                 ch.close(); // this process's copy only: the socket lives on in the new process
             });
         } else {
@@ -270,17 +265,16 @@ final class OldSide {
             out.add(new Prepared(ch, listener, Outcome.GONE, null));
             return;
         }
-        if (!(ch instanceof EpollSocketChannel) || ch.pipeline().get(SslHandler.class) != null) {
-            closeGracefully(ch); // TLS state cannot travel with the fd
+        ConnectionHandoff h = handoff(ch);
+        if (!(ch instanceof EpollSocketChannel) || ch.pipeline().get(SslHandler.class) != null
+                || (h != null && !h.migratable())) {
+            closeGracefully(ch); // TLS state cannot travel with the fd; HTTP/2 gets GOAWAY
             out.add(new Prepared(ch, listener, Outcome.DRAINED, null));
             return;
         }
-        ConnectionHandoff h = handoff(ch);
         ChannelOutboundBuffer ob = ch.unsafe().outboundBuffer();
         if ((h == null || h.quiescent()) && (ob == null || ob.totalPendingWriteBytes() == 0)) {
-            ByteToMessageDecoder d = decoder(ch);
-            byte[] unread = d == null ? new byte[0] : ByteBufUtil.getBytes(cumulation(d));
-            out.add(new Prepared(ch, listener, Outcome.READY, unread));
+            out.add(new Prepared(ch, listener, Outcome.READY, ByteBufUtil.getBytes(unread(ch))));
         } else if (System.nanoTime() - deadline > 0) {
             closeGracefully(ch);
             out.add(new Prepared(ch, listener, Outcome.DRAINED, null));
@@ -320,12 +314,18 @@ final class OldSide {
     }
 
     private static ConnectionHandoff handoff(Channel ch) {
-        for (Map.Entry<String, ChannelHandler> e : ch.pipeline()) {
-            if (e.getValue() instanceof ConnectionHandoff h) {
-                return h;
-            }
+        return ConnectionHandoff.find(ch.pipeline());
+    }
+
+    /** Bytes read but not consumed (a view): the handoff handler's (HTTP), else the decoder's or detector's. */
+    private static ByteBuf unread(Channel ch) {
+        ConnectionHandoff h = handoff(ch);
+        ByteBuf b = h == null ? null : h.unread();
+        if (b != null) {
+            return b;
         }
-        return null;
+        ByteToMessageDecoder d = decoder(ch);
+        return d == null ? io.netty.buffer.Unpooled.EMPTY_BUFFER : cumulation(d);
     }
 
     /** The handler holding bytes read but not decoded: the codec's decoder, or the detector before detection. */
