@@ -18,6 +18,7 @@ final class Http2Downstream extends ChannelInboundHandlerAdapter implements io.r
     String callerIp = "";
     int activeStreams;
     private io.netty.channel.Channel channel;
+    private boolean goingAway;
 
     Http2Downstream(ListenerSlot slot, HttpSettings settings) {
         this.slot = slot;
@@ -70,11 +71,37 @@ final class Http2Downstream extends ChannelInboundHandlerAdapter implements io.r
         return false;
     }
 
-    /** GOAWAY (last stream id = the highest the caller opened), then close once the active streams end. */
+    /**
+     * GOAWAY (last stream id = the highest the caller opened), then close once the active streams end. Not Netty's
+     * graceful close: the codec's timeout for it is 0, which keeps a later hard close (drain deadline) hard.
+     */
     @Override
     public void closeGracefully() {
+        if (goingAway || !channel.isActive()) {
+            return;
+        }
+        goingAway = true;
         channel.config().setAutoRead(true); // the active streams still read their bodies and window updates
-        channel.close(); // Http2ConnectionHandler.close: GOAWAY(NO_ERROR, last stream created), graceful shutdown
+        io.netty.handler.codec.http2.Http2FrameCodec codec =
+                channel.pipeline().get(io.netty.handler.codec.http2.Http2FrameCodec.class);
+        if (codec == null) {
+            channel.close();
+            return;
+        }
+        io.netty.handler.codec.http2.Http2Connection c = codec.connection();
+        c.addListener(new io.netty.handler.codec.http2.Http2ConnectionAdapter() {
+            @Override
+            public void onStreamClosed(io.netty.handler.codec.http2.Http2Stream stream) {
+                if (c.numActiveStreams() == 0) {
+                    channel.eventLoop().execute(channel::close); // not from inside the codec's stream close
+                }
+            }
+        });
+        channel.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame(
+                io.netty.handler.codec.http2.Http2Error.NO_ERROR));
+        if (c.numActiveStreams() == 0) {
+            channel.close();
+        }
     }
 
     @Override
