@@ -32,7 +32,8 @@ public final class BenchSuite {
 
     /** One measured run. */
     record Row(String protocol, int payload, int connections, String load, String target, double rateTarget,
-               Drive.Outcome out, double cpuMicrosPerReq, double allocBytesPerReq, long rssKb, String loadAvg) {
+               Drive.Outcome out, double cpuMicrosPerReq, double allocBytesPerReq, double loopAllocBytesPerReq,
+               long rssKb, String loadAvg) {
     }
 
     record Cell(Proto proto, int payload, int connections, boolean closed, List<Double> openFractions) {
@@ -54,7 +55,7 @@ public final class BenchSuite {
 
     static final String USAGE = """
             usage: BenchSuite [--quick | --full | --smoke] [--out DIR] [--remora-home DIR] [--only bolt,dubbo,http1,h2,grpc]
-                              [--sidecar-opts "JVM flags"]
+                              [--sidecar-opts "JVM flags"] [--warmup S] [--duration S]
               --quick   a representative subset, a few minutes (default)
               --full    every protocol x payload (128 B, 1 KB, 64 KB) x connections (1, 64, 1000), closed-loop and
                         open-loop at 10/50/90% of direct capacity; long
@@ -76,6 +77,8 @@ public final class BenchSuite {
         Path home = null;
         String only = null;
         String opts = "";
+        double warmup = -1;
+        double duration = -1;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> mode = "quick";
@@ -85,6 +88,8 @@ public final class BenchSuite {
                 case "--remora-home" -> home = Path.of(args[++i]);
                 case "--only" -> only = args[++i];
                 case "--sidecar-opts" -> opts = args[++i];
+                case "--warmup" -> warmup = Double.parseDouble(args[++i]);
+                case "--duration" -> duration = Double.parseDouble(args[++i]);
                 case "-h", "--help" -> {
                     return null;
                 }
@@ -115,13 +120,18 @@ public final class BenchSuite {
             }
             default -> {
                 for (Proto p : Proto.values()) {
-                    cells.add(new Cell(p, 1024, 64, true, List.of(0.1, 0.5, 0.9)));
+                    boolean all = p == Proto.bolt || p == Proto.http1;
+                    cells.add(new Cell(p, 1024, 64, true, all ? fractions : List.of(0.5)));
                 }
                 cells.add(new Cell(Proto.bolt, 128, 1, true, List.of(0.5)));
                 cells.add(new Cell(Proto.bolt, 65536, 64, true, List.of()));
                 cells.add(new Cell(Proto.http1, 1024, 1000, true, List.of()));
                 st = new Settings(mode, 2, 5, cells, 10_000, 1, out, home, opts);
             }
+        }
+        if (warmup >= 0 || duration > 0) {
+            st = new Settings(st.mode, warmup >= 0 ? warmup : st.warmup, duration > 0 ? duration : st.duration,
+                    st.cells, st.idleConnections, st.startupRuns, st.out, st.remoraHome, st.sidecarOpts);
         }
         if (only != null) {
             List<String> keep = List.of(only.split(","));
@@ -141,6 +151,9 @@ public final class BenchSuite {
 
     private void run() throws Exception {
         SofaDefaults.apply();
+        // interrupted runs must not leave the sidecar, nginx or haproxy behind
+        Runtime.getRuntime().addShutdownHook(new Thread(() ->
+                ProcessHandle.current().descendants().forEach(ProcessHandle::destroy), "bench-cleanup"));
         Files.createDirectories(s.out.resolve("hist"));
         Path work = Files.createTempDirectory("remora-suite");
         facts.put("mode", s.mode);
@@ -294,21 +307,24 @@ public final class BenchSuite {
                 : Drive.open(caller, rate, 0, s.duration);
         double cpu = -1;
         double alloc = -1;
+        double loopAlloc = -1;
         long rss = -1;
         if (probe != null) {
             long[] after = probe.snapshot();
             long n = Math.max(1, o.requests() + o.errors());
             cpu = before[0] < 0 || after[0] < 0 ? -1 : (after[0] - before[0]) / (double) n;
             alloc = before[1] < 0 || after[1] < 0 ? -1 : (after[1] - before[1]) / (double) n;
+            loopAlloc = before[2] < 0 || after[2] < 0 ? -1 : (after[2] - before[2]) / (double) n;
             rss = probe.memoryKb()[0];
         }
-        Row r = new Row(c.proto.name(), c.payload, c.connections, load, target, rate, o, cpu, alloc, rss,
+        Row r = new Row(c.proto.name(), c.payload, c.connections, load, target, rate, o, cpu, alloc, loopAlloc, rss,
                 Probe.loadAverage());
         rows.add(r);
         Histogram h = o.micros();
         log.printf(Locale.ROOT, "   %-8s %-9s %10.0f req/s  p50 %6d  p99 %7d  p99.9 %7d us  cpu %6.1f us/req  "
-                        + "alloc %8.0f B/req  errors %d%s%n", target, load, o.throughput(),
+                        + "alloc %6.0f B/req (loops %6.0f)  errors %d%s%n", target, load, o.throughput(),
                 h.getValueAtPercentile(50), h.getValueAtPercentile(99), h.getValueAtPercentile(99.9), cpu, alloc,
+                loopAlloc,
                 o.errors(), o.firstError() == null ? "" : " (" + o.firstError() + ")");
         String name = String.format(Locale.ROOT, "%s_%d_%d_%s__%s", c.proto, c.payload, c.connections,
                 load.replace(" ", "").replace("%", "pct"), target);

@@ -90,31 +90,39 @@ final class Probe implements AutoCloseable {
         }
     }
 
-    /** Bytes allocated so far by the JVM's live threads, leaving out the JMX/RMI threads serving this probe. */
-    long allocatedBytes() {
+    /**
+     * Bytes allocated so far by the JVM's live threads, leaving out the JMX/RMI threads serving this probe: all of
+     * them, and the event loops ({@code remora-worker-*}) alone.
+     */
+    long[] allocatedBytes() {
         if (threads == null) {
-            return -1;
+            return new long[] {-1, -1};
         }
         try {
             long[] ids = threads.getAllThreadIds();
             long[] bytes = threads.getThreadAllocatedBytes(ids);
             ThreadInfo[] infos = threads.getThreadInfo(ids);
             long sum = 0;
+            long loops = 0;
             for (int i = 0; i < ids.length; i++) {
                 String name = infos[i] == null ? "" : infos[i].getThreadName();
                 if (bytes[i] > 0 && !name.startsWith("RMI ") && !name.startsWith("JMX ")) {
                     sum += bytes[i];
+                    if (name.startsWith("remora-worker")) {
+                        loops += bytes[i];
+                    }
                 }
             }
-            return sum;
+            return new long[] {sum, loops};
         } catch (RuntimeException e) {
-            return -1;
+            return new long[] {-1, -1};
         }
     }
 
-    /** A snapshot to diff: CPU, allocation. */
+    /** A snapshot to diff: CPU, allocation (all threads), allocation (event loops). */
     long[] snapshot() {
-        return new long[] {cpuMicros(), allocatedBytes()};
+        long[] a = allocatedBytes();
+        return new long[] {cpuMicros(), a[0], a[1]};
     }
 
     @Override
