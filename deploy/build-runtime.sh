@@ -25,9 +25,11 @@ jdk_bin="$(dirname "$(readlink -f "$(command -v javac)")")"
 modules="$("$jdk_bin/jdeps" --ignore-missing-deps --multi-release 17 --print-module-deps -q "$dist"/lib/*.jar \
   2>/dev/null || true)"
 modules="${modules:-java.base}"
-modules="$modules,jdk.unsupported,jdk.crypto.ec,jdk.naming.dns,java.management,jdk.management,java.naming"
+modules="$(echo "$modules,jdk.unsupported,jdk.crypto.ec,jdk.naming.dns,java.management,jdk.management,java.naming" | tr , "\n" | sort -u | paste -sd, -)"
 "$jdk_bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files --compress=2 \
   --output "$out/jre"
+# The base CDS archive of the runtime itself (jlink does not write one); the app archive below extends it.
+"$out/jre/bin/java" -Xshare:dump > /dev/null
 echo "build-runtime: jlink runtime with modules: $modules ($(du -sh "$out/jre" | cut -f1))"
 
 # Record the classes a real start loads into a CDS archive: start with the bundled config on free ports, wait for
@@ -35,18 +37,20 @@ echo "build-runtime: jlink runtime with modules: $modules ($(du -sh "$out/jre" |
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 cfg="$tmp/cds.json"
+# listeners and the admin port on free ports (lines with "hosts" keep their upstream addresses)
 sed -e 's/"port"[[:space:]]*:[[:space:]]*[0-9]*/"port": 0/' \
-    -e 's/127\.0\.0\.1:[0-9][0-9]*"/127.0.0.1:0"/g' "$out/conf/remora.json" > "$cfg"
-(cd "$out" && REMORA_JAVA_OPTS="-Xshare:off -XX:ArchiveClassesAtExit=$out/remora.jsa -Xmx128m" \
+    -e '/"hosts"/!s/127\.0\.0\.1:[0-9][0-9]*"/127.0.0.1:0"/g' "$out/conf/remora.json" > "$cfg"
+(cd "$out"
+ REMORA_JAVA_OPTS="-XX:ArchiveClassesAtExit=$out/remora.jsa -Xmx128m" \
   JAVA_HOME="$out/jre" ./bin/remora --config "$cfg" --log-dir "$tmp/logs" --drain-timeout 1 > "$tmp/out.txt" 2>&1 &
-  echo $! > "$tmp/pid")
+ echo $! > "$tmp/pid")
 for _ in $(seq 1 200); do
   grep -q "remora ready" "$tmp/out.txt" 2>/dev/null && break
   sleep 0.1
 done
 grep -q "remora ready" "$tmp/out.txt" || { cat "$tmp/out.txt" >&2; echo "build-runtime: CDS run never got ready" >&2; exit 1; }
 kill -TERM "$(cat "$tmp/pid")"
-for _ in $(seq 1 100); do kill -0 "$(cat "$tmp/pid")" 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 1 300); do kill -0 "$(cat "$tmp/pid")" 2>/dev/null || break; sleep 0.1; done
 [ -f "$out/remora.jsa" ] || { cat "$tmp/out.txt" >&2; echo "build-runtime: no CDS archive written" >&2; exit 1; }
 echo "build-runtime: CDS archive $(du -h "$out/remora.jsa" | cut -f1)"
 echo "build-runtime: image layout in $out"

@@ -142,4 +142,23 @@ public final class Cluster {
     public Host choose(long nowNanos) {
         return all.choose(nowNanos);
     }
+
+    /** Set (once, before the snapshot is published) for an {@code original_dst} cluster; null for static hosts. */
+    private OriginalDstHosts originalDst;
+
+    /** Makes {@code c} an {@code original_dst} cluster: requests go to their connection's original destination. */
+    public static Cluster originalDst(Cluster c, OriginalDstHosts hosts) {
+        c.originalDst = hosts;
+        return c;
+    }
+
+    /** True for an {@code original_dst} cluster (use {@link #originalDstHost}, not {@link #choose}). */
+    public boolean isOriginalDst() {
+        return originalDst != null;
+    }
+
+    /** The host for a request whose connection was made to {@code destination}; null if it has none. */
+    public Host originalDstHost(java.net.InetSocketAddress destination) {
+        return originalDst.host(destination);
+    }
 }

@@ -26,6 +26,13 @@ public final class HostRegistry {
         return epochs.computeIfAbsent(cluster, k -> new HealthEpoch());
     }
 
+    private final Map<String, OriginalDstHosts> originalDst = new ConcurrentHashMap<>();
+
+    /** The per-destination hosts of {@code original_dst} cluster {@code cluster} (same object across snapshots). */
+    public OriginalDstHosts originalDst(String cluster) {
+        return originalDst.computeIfAbsent(cluster, k -> new OriginalDstHosts(k, epoch(k)));
+    }
+
     /** Forgets hosts no longer in any cluster of the given live set. */
     public void retainOnly(java.util.Set<Host> live) {
         hosts.values().removeIf(h -> !live.contains(h));

@@ -49,6 +49,9 @@ public final class ConfigCompiler {
     static final Set<String> LB_POLICIES = Set.of("round_robin", "random", "weighted", "least_request");
     /** Host selection plugins (label routing), found once per compiler. */
     private static final List<HostSelectorFactory> SELECTORS = loadSelectors();
+    /** Whether this process runs the epoll transport (transparent listeners need it); replaceable by unit tests. */
+    static volatile java.util.function.BooleanSupplier transportIsEpoll =
+            () -> io.remora.core.transport.Transport.get().isEpoll();
 
     private final ProtocolRegistry protocols;
     private final Map<String, StreamFilterFactory> filterFactories;
@@ -139,7 +142,7 @@ public final class ConfigCompiler {
                 Collections.unmodifiableMap(specs), Collections.unmodifiableMap(clusters), admin, workers, selector);
         for (ListenerDraft d : drafts) {
             specs.put(d.name, new ListenerSpec(d.name, d.address, d.protocol, d.codecs, d.direction, d.filters,
-                    d.routes, d.maxFrameBytes, d.idleTimeoutMillis, snapshot));
+                    d.routes, d.maxFrameBytes, d.idleTimeoutMillis, snapshot, d.transparent));
         }
         Set<Host> live = new HashSet<>();
         clusters.values().forEach(x -> live.addAll(List.of(x.hosts())));
@@ -188,7 +191,7 @@ public final class ConfigCompiler {
 
     private record ListenerDraft(String name, InetSocketAddress address, String protocol, List<RpcCodec> codecs,
                                  Direction direction, StreamFilter[] filters, RouteTable routes, int maxFrameBytes,
-                                 long idleTimeoutMillis) {
+                                 long idleTimeoutMillis, boolean transparent) {
     }
 
     private ListenerDraft compileListener(SidecarConfig.Listener l, String p, Map<String, RouteTable> routeTables,
@@ -269,8 +272,14 @@ public final class ConfigCompiler {
                 }
             }
         }
+        boolean transparent = Boolean.TRUE.equals(l.transparent());
+        if (transparent && !transportIsEpoll.getAsBoolean()) {
+            throw new ConfigException(p + ".transparent", "needs the epoll transport (Linux with Netty's native epoll;"
+                    + " IP_TRANSPARENT is not available on " + io.remora.core.transport.Transport.get().name()
+                    + ")");
+        }
         return new ListenerDraft(name, address, l.protocol(), List.copyOf(codecs), direction,
-                filters.toArray(new StreamFilter[0]), routes, maxFrame, idle);
+                filters.toArray(new StreamFilter[0]), routes, maxFrame, idle, transparent);
     }
 
     private Cluster compileCluster(SidecarConfig.Cluster c, String p) throws ConfigException {
@@ -306,6 +315,23 @@ public final class ConfigCompiler {
         if (maxFrame <= 0 || maxFrame > MAX_FRAME_LIMIT) {
             throw new ConfigException(p + ".max_frame_bytes", "must be between 1 and " + MAX_FRAME_LIMIT + ", was "
                     + maxFrame);
+        }
+        String type = c.type() == null ? "static" : c.type();
+        if (type.equals("original_dst")) {
+            if (c.hosts() != null && !c.hosts().isEmpty()) {
+                throw new ConfigException(p + ".hosts", "must be absent for an original_dst cluster (each request"
+                        + " goes to its connection's original destination)");
+            }
+            if (c.healthCheck() != null || c.outlierDetection() != null) {
+                throw new ConfigException(p + (c.healthCheck() != null ? ".health_check" : ".outlier_detection"),
+                        "is not supported on an original_dst cluster (it has no fixed hosts)");
+            }
+            return Cluster.originalDst(new Cluster(name, protocol, new ProtocolOptions(maxFrame, Map.of()), lb,
+                    new Host[0], connectTimeout, maxPending, heartbeat, metrics.cluster(name)),
+                    hostRegistry.originalDst(name));
+        } else if (!type.equals("static")) {
+            throw new ConfigException(p + ".type", "unknown cluster type \"" + type
+                    + "\" (one of [static, original_dst])");
         }
         if (c.hosts() == null) {
             throw new ConfigException(p + ".hosts", "is required (a list, may be empty)");

@@ -22,7 +22,17 @@ public record ListenerSpec(
         RouteTable routes,
         int maxFrameBytes,
         long idleTimeoutMillis,
-        ConfigSnapshot snapshot) {
+        ConfigSnapshot snapshot,
+        /** Interception mode: {@code IP_TRANSPARENT} listening socket (epoll only). */
+        boolean transparent) {
+
+    /** A non-transparent listener (kept for code that builds specs positionally). */
+    public ListenerSpec(String name, InetSocketAddress address, String protocol, List<RpcCodec> codecs,
+                        Direction direction, StreamFilter[] filters, RouteTable routes, int maxFrameBytes,
+                        long idleTimeoutMillis, ConfigSnapshot snapshot) {
+        this(name, address, protocol, codecs, direction, filters, routes, maxFrameBytes, idleTimeoutMillis, snapshot,
+                false);
+    }
 
     public boolean autoDetect() {
         return "auto".equals(protocol);

@@ -75,7 +75,20 @@ public record SidecarConfig(
             List<Filter> filters,
             Integer maxFrameBytes,
             Long idleTimeoutMs,
-            Map<String, String> options) {
+            Map<String, String> options,
+            /**
+             * Interception mode (epoll only): the listening socket is {@code IP_TRANSPARENT}, so TPROXY can hand it
+             * connections for any address; routes see the original destination. Default false.
+             */
+            Boolean transparent) {
+
+        /** A non-transparent listener (kept for code that builds configs positionally). */
+        public Listener(String name, String address, String protocol, String direction, String routeConfig,
+                        List<Route> routes, List<Filter> filters, Integer maxFrameBytes, Long idleTimeoutMs,
+                        Map<String, String> options) {
+            this(name, address, protocol, direction, routeConfig, routes, filters, maxFrameBytes, idleTimeoutMs,
+                    options, null);
+        }
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -119,15 +132,23 @@ public record SidecarConfig(
     /**
      * All given parts must match. {@code service} absent or {@code "*"} matches any service. For HTTP, the service is
      * the host (authority without port) and the method the HTTP method; at most one of {@code path} (exact),
-     * {@code prefix} and {@code path_regex} matches the request path without its query string.
+     * {@code prefix} and {@code path_regex} matches the request path without its query string. {@code destination}
+     * matches the address the downstream connection was made to (the original destination on a transparent
+     * listener): {@code "ip:port"}, {@code "cidr"} (any port), {@code "cidr:port"} or {@code ":port"} (any address).
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record RouteMatch(String service, String method, List<HeaderMatch> headers, String path, String prefix,
-                             String pathRegex) {
+                             String pathRegex, String destination) {
 
         /** A match without path conditions (kept for code that builds configs positionally). */
         public RouteMatch(String service, String method, List<HeaderMatch> headers) {
-            this(service, method, headers, null, null, null);
+            this(service, method, headers, null, null, null, null);
+        }
+
+        /** A match without a destination condition (kept for code that builds configs positionally). */
+        public RouteMatch(String service, String method, List<HeaderMatch> headers, String path, String prefix,
+                          String pathRegex) {
+            this(service, method, headers, path, prefix, pathRegex, null);
         }
     }
 
@@ -159,13 +180,26 @@ public record SidecarConfig(
             /** Fault isolation (outlier ejection); none when absent. */
             OutlierDetection outlierDetection,
             /** Below this percentage of healthy hosts, balance over all hosts; default 50, 0 = never. */
-            Integer panicThresholdPercent) {
+            Integer panicThresholdPercent,
+            /**
+             * {@code static} (default: the listed hosts) or {@code original_dst}: no hosts, every request goes to its
+             * connection's original destination (passthrough on a transparent listener).
+             */
+            String type) {
 
         /** A cluster without health policies (kept for code that builds clusters positionally). */
         public Cluster(String name, String protocol, String lbPolicy, Long connectTimeoutMs,
                        Integer maxPendingRequests, Long heartbeatIntervalMs, Integer maxFrameBytes, List<Host> hosts) {
             this(name, protocol, lbPolicy, connectTimeoutMs, maxPendingRequests, heartbeatIntervalMs, maxFrameBytes,
-                    hosts, null, null, null);
+                    hosts, null, null, null, null);
+        }
+
+        /** A static cluster (kept for code that builds clusters positionally). */
+        public Cluster(String name, String protocol, String lbPolicy, Long connectTimeoutMs,
+                       Integer maxPendingRequests, Long heartbeatIntervalMs, Integer maxFrameBytes, List<Host> hosts,
+                       HealthCheck healthCheck, OutlierDetection outlierDetection, Integer panicThresholdPercent) {
+            this(name, protocol, lbPolicy, connectTimeoutMs, maxPendingRequests, heartbeatIntervalMs, maxFrameBytes,
+                    hosts, healthCheck, outlierDetection, panicThresholdPercent, null);
         }
     }
 

@@ -19,6 +19,14 @@ public interface RequestContext {
     /** The caller's IP as text (the downstream connection's remote address), e.g. {@code "127.0.0.1"}. */
     String callerIp();
 
+    /**
+     * The address the downstream connection was made to: the original destination on a transparent (TPROXY)
+     * listener, the listener's own address otherwise. Null if unknown.
+     */
+    default java.net.InetSocketAddress destination() {
+        return null;
+    }
+
     /** The caller's app name as the protocol carries it (see {@link RequestHeaders#callerApp()}), or null. */
     default String callerApp() {
         return request().callerApp();

@@ -30,6 +30,7 @@ import io.remora.core.protocol.Protocol;
 import io.remora.core.protocol.ProxyError;
 import io.remora.core.protocol.RequestHeaders;
 import io.remora.core.protocol.ResponseClass;
+import io.remora.core.proxy.OriginalDestination;
 import io.remora.core.router.Route;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
@@ -153,7 +154,7 @@ final class HttpExchange implements RequestContext, Runnable {
         if (done) {
             return;
         }
-        Route r = spec.routes().match(view);
+        Route r = spec.routes().match(view, destination());
         if (r == null) {
             fail(ProxyError.NO_ROUTE, "no route for " + request.method() + " " + view.service() + view.path()
                     + " on listener " + spec.name());
@@ -178,9 +179,10 @@ final class HttpExchange implements RequestContext, Runnable {
             return;
         }
         long now = System.nanoTime();
-        Host h = c.choose(now);
+        Host h = c.isOriginalDst() ? OriginalDestination.host(c, down.slot(), destination()) : c.choose(now);
         if (h == null) {
-            fail(ProxyError.NO_HEALTHY_UPSTREAM, "no healthy upstream in cluster " + c.name());
+            fail(ProxyError.NO_HEALTHY_UPSTREAM, c.isOriginalDst() ? "no original destination (connection made to the"
+                    + " listener itself) for cluster " + c.name() : "no healthy upstream in cluster " + c.name());
             return;
         }
         host = h;
@@ -699,6 +701,11 @@ final class HttpExchange implements RequestContext, Runnable {
     @Override
     public String callerIp() {
         return down.callerIp();
+    }
+
+    @Override
+    public java.net.InetSocketAddress destination() {
+        return OriginalDestination.of(down.channel());
     }
 
     @Override

@@ -61,8 +61,16 @@ public final class ClusterMetrics {
         failures[cause.ordinal()].increment();
     }
 
+    /** Distinct host labels per cluster; past it hosts count as {@code other} (original_dst clusters have many). */
+    static final int MAX_HOST_LABELS = 256;
+
     /** The meters of one host (created the first time this sidecar connects to it). */
     public HostMetrics host(String address) {
-        return hosts.computeIfAbsent(address, a -> new HostMetrics(root.registry(), cluster, a));
+        HostMetrics m = hosts.get(address);
+        if (m != null) {
+            return m;
+        }
+        String label = hosts.size() >= MAX_HOST_LABELS ? "other" : address;
+        return hosts.computeIfAbsent(label, a -> new HostMetrics(root.registry(), cluster, a));
     }
 }

@@ -28,6 +28,15 @@ public final class ProcessMetrics {
     }
 
     public static void bind(MeterRegistry r, EventLoopGroup workers) {
+        // Names promtool rejects (abbreviated unit, gauge named _count); process_cpu_seconds_total replaces the first.
+        r.config().meterFilter(io.micrometer.core.instrument.config.MeterFilter.deny(id ->
+                id.getName().equals("process.cpu.time") || id.getName().equals("system.cpu.count")));
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os) {
+            io.micrometer.core.instrument.FunctionCounter.builder("process.cpu", os,
+                            o -> o.getProcessCpuTime() / 1e9)
+                    .baseUnit("seconds").description("CPU time used by the process").register(r);
+        }
         new JvmMemoryMetrics().bindTo(r);
         new JvmGcMetrics().bindTo(r);
         new JvmThreadMetrics().bindTo(r);

@@ -51,6 +51,10 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter imp
         return callerIp;
     }
 
+    ListenerSlot slot() {
+        return slot;
+    }
+
     String localApp() {
         return slot.localApp();
     }

@@ -91,7 +91,8 @@ public final class ListenerManager implements ConfigManager.Applier {
                             digest);
                     newChannels.put(s, bind(s, spec, next));
                     fresh.add(s);
-                } else if (!slot.spec().address().equals(spec.address())) {
+                } else if (!slot.spec().address().equals(spec.address())
+                        || slot.spec().transparent() != spec.transparent()) {
                     newChannels.put(slot, bind(slot, spec, next));
                     rebinds.put(slot, spec);
                 }
@@ -104,8 +105,9 @@ public final class ListenerManager implements ConfigManager.Applier {
         for (ListenerSlot s : fresh) {
             s.serverChannel(newChannels.get(s));
             slots.put(s.name(), s);
-            startup.info("listener {} ({}, {}) serving on {}", s.name(), s.spec().protocol(),
-                    s.spec().direction().name().toLowerCase(), s.serverChannel().localAddress());
+            startup.info("listener {} ({}, {}{}) serving on {}", s.name(), s.spec().protocol(),
+                    s.spec().direction().name().toLowerCase(), s.spec().transparent() ? ", transparent" : "",
+                    s.serverChannel().localAddress());
         }
         for (Map.Entry<ListenerSlot, ListenerSpec> e : rebinds.entrySet()) {
             ListenerSlot slot = e.getKey();
@@ -243,11 +245,21 @@ public final class ListenerManager implements ConfigManager.Applier {
             }
         }
         ServerBootstrap b = bootstrap(slot).channel(Transport.get().serverChannelClass());
+        if (spec.transparent()) {
+            // TPROXY hands this socket connections for addresses that are not ours; accepted sockets inherit it
+            b.option(io.netty.channel.epoll.EpollChannelOption.IP_TRANSPARENT, true);
+        }
         ChannelFuture f = b.bind(spec.address()).awaitUninterruptibly();
         if (!f.isSuccess()) {
             throw new ConfigException(listenerPath(next, spec.name()) + ".address", "cannot bind "
                     + spec.address().getAddress().getHostAddress() + ":" + spec.address().getPort() + ": "
                     + f.cause().getMessage());
+        }
+        if (spec.transparent() && !Boolean.TRUE.equals(
+                f.channel().config().getOption(io.netty.channel.epoll.EpollChannelOption.IP_TRANSPARENT))) {
+            f.channel().close();
+            throw new ConfigException(listenerPath(next, spec.name()) + ".transparent", "cannot set IP_TRANSPARENT on "
+                    + spec.address() + " (needs CAP_NET_ADMIN, e.g. run as root or grant the capability)");
         }
         return f.channel();
     }

@@ -115,7 +115,7 @@ final class RpcStream implements RequestContext, Runnable {
         if (done) {
             return;
         }
-        Route r = spec.routes().match(frame);
+        Route r = spec.routes().match(frame, destination());
         if (r == null) {
             fail(ProxyError.NO_ROUTE, "no route for service " + frame.service() + " method " + frame.method()
                     + " on listener " + spec.name());
@@ -146,7 +146,13 @@ final class RpcStream implements RequestContext, Runnable {
 
     /** One try: pick a host (avoiding the previous try's), arm the try's timeout, ride an upstream connection. */
     private void attempt(long now, Host avoid) {
-        Host h = hostSet.choose(now, avoid);
+        Host h = cluster.isOriginalDst() ? OriginalDestination.host(cluster, downstream.slot(), destination())
+                : hostSet.choose(now, avoid);
+        if (h == null && cluster.isOriginalDst()) {
+            fail(ProxyError.NO_HEALTHY_UPSTREAM, "no original destination (connection made to the listener itself) for"
+                    + " cluster " + cluster.name() + " for service " + frame.service());
+            return;
+        }
         if (h == null) {
             fail(ProxyError.NO_HEALTHY_UPSTREAM, "no healthy upstream in cluster " + cluster.name() + " for service "
                     + frame.service() + (hostSet != cluster.hostSet() ? " (no instance in the routed label group)" : ""));
@@ -418,6 +424,11 @@ final class RpcStream implements RequestContext, Runnable {
     @Override
     public String callerIp() {
         return downstream.callerIp();
+    }
+
+    @Override
+    public java.net.InetSocketAddress destination() {
+        return OriginalDestination.of(downstream.channel());
     }
 
     @Override

@@ -53,7 +53,22 @@ public final class Route {
         return retryPolicy;
     }
 
+    /** The {@code destination} condition, or null; set once by the compiler before the table is published. */
+    private DestinationMatcher destination;
+
+    Route destination(DestinationMatcher d) {
+        this.destination = d;
+        return this;
+    }
+
     boolean matches(RequestHeaders request) {
+        return matches(request, null);
+    }
+
+    boolean matches(RequestHeaders request, java.net.InetSocketAddress dst) {
+        if (destination != null && !destination.matches(dst)) {
+            return false;
+        }
         if (method != null && !method.equals(request.method())) {
             return false;
         }

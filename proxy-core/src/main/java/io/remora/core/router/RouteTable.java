@@ -34,21 +34,29 @@ public final class RouteTable {
         return name;
     }
 
-    /** The first route matching {@code request}, or null. */
+    /** The first route matching {@code request}, or null (routes with a {@code destination} condition never match). */
     public Route match(RequestHeaders request) {
+        return match(request, null);
+    }
+
+    /**
+     * The first route matching {@code request} made on a connection to {@code destination} (the downstream
+     * connection's local address: the original destination on a transparent listener), or null.
+     */
+    public Route match(RequestHeaders request, java.net.InetSocketAddress destination) {
         String service = request.service();
         if (service != null) {
             Route[] routes = byService.get(service);
             if (routes != null) {
                 for (Route r : routes) {
-                    if (r.matches(request)) {
+                    if (r.matches(request, destination)) {
                         return r;
                     }
                 }
             }
         }
         for (Route r : catchAll) {
-            if (r.matches(request)) {
+            if (r.matches(request, destination)) {
                 return r;
             }
         }
@@ -162,8 +170,10 @@ public final class RouteTable {
             }
         }
         RetryPolicy retry = RetryPolicy.compile(r.retryPolicy(), p + ".retry_policy");
+        DestinationMatcher dst = m == null || m.destination() == null ? null
+                : DestinationMatcher.parse(m.destination(), p + ".match.destination");
         return new Route(name, method, headers.toArray(new HeaderMatcher[0]), clusters, cumulative, timeout, retry,
-                path, prefix, pathPattern);
+                path, prefix, pathPattern).destination(dst);
     }
 
     private static HeaderMatcher compileHeader(SidecarConfig.HeaderMatch h, String p) throws ConfigException {

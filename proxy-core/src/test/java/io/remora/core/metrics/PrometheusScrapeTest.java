@@ -1,0 +1,116 @@
+package io.remora.core.metrics;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.remora.core.testproto.TestClient;
+import io.remora.core.testproto.TestUpstream;
+import io.remora.testing.TestSidecar;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real Prometheus server (Debian package {@code prometheus}; .ci/run installs it) scrapes a sidecar under load, and
+ * PromQL over the scraped data returns the request count; {@code promtool check metrics} accepts the exposition.
+ * Skipped, with the reason, where the binaries are missing.
+ */
+class PrometheusScrapeTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @TempDir
+    Path dir;
+
+    private static boolean onPath(String tool) {
+        for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (Files.isExecutable(Path.of(d, tool))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Test
+    void promtoolAcceptsTheExpositionAndPrometheusCountsTheRequests() throws Exception {
+        assumeTrue(onPath("prometheus") && onPath("promtool"),
+                "prometheus/promtool not installed (apt-get install prometheus); skipping the real-server scrape test");
+        int requests = 250;
+        try (TestUpstream upstream = new TestUpstream();
+             TestSidecar sidecar = TestSidecar.start("""
+                     {"admin":{"port":0},
+                      "listeners":[{"name":"out","address":"127.0.0.1:0","protocol":"testrpc",
+                        "routes":[{"match":{"service":"*"},"cluster":"up"}]}],
+                      "clusters":[{"name":"up","hosts":[{"address":"127.0.0.1:%d"}]}]}
+                     """.formatted(upstream.port()))) {
+            try (TestClient c = new TestClient(sidecar.port("out"))) {
+                for (int i = 1; i <= requests; i++) {
+                    assertTrue(c.call(i, "svc.Scrape", "m", "x").ok());
+                }
+            }
+            String scrape = sidecar.admin("GET", "/metrics", null).body();
+            Process promtool = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
+            promtool.getOutputStream().write(scrape.getBytes(StandardCharsets.UTF_8));
+            promtool.getOutputStream().close();
+            String lint = new String(promtool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(promtool.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(0, promtool.exitValue(), "promtool check metrics: " + lint);
+
+            int promPort = TestSidecar.freePort();
+            Path cfg = dir.resolve("prometheus.yml");
+            Files.writeString(cfg, """
+                    global:
+                      scrape_interval: 1s
+                    scrape_configs:
+                      - job_name: remora
+                        static_configs:
+                          - targets: ["127.0.0.1:%d"]
+                    """.formatted(sidecar.adminPort()));
+            Process prom = new ProcessBuilder("prometheus", "--config.file=" + cfg,
+                    "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=127.0.0.1:" + promPort)
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+            try {
+                String q = "sum(remora_downstream_requests_total{job=\"remora\",service=\"svc.Scrape\",result=\"ok\"})";
+                double seen = -1;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (System.nanoTime() < deadline && seen != requests) {
+                    seen = query(promPort, q);
+                    if (seen != requests) {
+                        Thread.sleep(250);
+                    }
+                }
+                assertEquals(requests, (int) seen, "PromQL " + q + "; prometheus log: "
+                        + Files.readString(dir.resolve("prometheus.log")));
+            } finally {
+                prom.destroy();
+                prom.waitFor(10, TimeUnit.SECONDS);
+                prom.destroyForcibly();
+            }
+        }
+    }
+
+    private static double query(int port, String promql) throws InterruptedException {
+        try {
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                    + "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            JsonNode result = JSON.readTree(r.body()).path("data").path("result");
+            return result.size() == 0 ? -1 : result.get(0).get("value").get(1).asDouble();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+}
