@@ -110,10 +110,6 @@ show_log_line() {
 call io.remora.examples.HelloConsumer 127.0.0.1:12200 SOFARPC 'com.example.HelloService:1.0#sayHello'
 call io.remora.examples.dubbo.DemoConsumer 127.0.0.1:20880 Dubbo 'com.example.DemoService#sayHello'
 
-# HTTP: the sidecar logs each HTTP exchange in default.log at DEBUG (RPC calls at INFO)
-say "raising default.log to DEBUG: curl -d '{\"log_level\":\"DEBUG\",\"log_path\":\"\"}' 127.0.0.1:34901/api/v1/update_loglevel"
-curl -fsS -d '{"log_level":"DEBUG","log_path":""}' 127.0.0.1:34901/api/v1/update_loglevel >/dev/null \
-  || die "update_loglevel failed"
 say "calling HTTP through the sidecar: curl -sS --max-time 10 -D - 'http://127.0.0.1:15001/hello?name=remora'"
 http_out="$RUN_DIR/curl-http.txt"
 curl -sS --max-time 10 -D - 'http://127.0.0.1:15001/hello?name=remora' >"$http_out" 2>&1 \
