@@ -19,6 +19,11 @@ final class Http2Downstream extends ChannelInboundHandlerAdapter implements io.r
     int activeStreams;
     private io.netty.channel.Channel channel;
     private boolean goingAway;
+    private boolean finalGoAwaySent;
+    private io.netty.handler.codec.http2.Http2Connection h2;
+    /** Payload of the PING between the two GOAWAYs of a graceful close ("remora"). */
+    private static final long GOAWAY_PING = 0x72656d6f7261L;
+    private static final long GOAWAY_PING_WAIT_MILLIS = 1000;
 
     Http2Downstream(ListenerSlot slot, HttpSettings settings) {
         this.slot = slot;
@@ -46,6 +51,10 @@ final class Http2Downstream extends ChannelInboundHandlerAdapter implements io.r
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (goingAway && msg instanceof io.netty.handler.codec.http2.Http2PingFrame p && p.ack()
+                && p.content() == GOAWAY_PING) {
+            finalGoAway();
+        }
         ReferenceCountUtil.release(msg); // connection-level frames the multiplexer passes on (settings, ping, goaway)
     }
 
@@ -72,8 +81,10 @@ final class Http2Downstream extends ChannelInboundHandlerAdapter implements io.r
     }
 
     /**
-     * GOAWAY (last stream id = the highest the caller opened), then close once the active streams end. Not Netty's
-     * graceful close: the codec's timeout for it is 0, which keeps a later hard close (drain deadline) hard.
+     * Two-step GOAWAY (RFC 9113 6.8): first with the maximum stream id plus a PING, then, once the PING is answered
+     * (every stream the caller opened before it saw the first GOAWAY has arrived), with the highest stream id it
+     * opened; the connection closes when the active streams end. Not Netty's graceful close: the frame codec's
+     * timeout for it is 0, which keeps a later hard close (drain deadline) hard.
      */
     @Override
     public void closeGracefully() {
@@ -88,18 +99,31 @@ final class Http2Downstream extends ChannelInboundHandlerAdapter implements io.r
             channel.close();
             return;
         }
-        io.netty.handler.codec.http2.Http2Connection c = codec.connection();
-        c.addListener(new io.netty.handler.codec.http2.Http2ConnectionAdapter() {
+        h2 = codec.connection();
+        h2.addListener(new io.netty.handler.codec.http2.Http2ConnectionAdapter() {
             @Override
             public void onStreamClosed(io.netty.handler.codec.http2.Http2Stream stream) {
-                if (c.numActiveStreams() == 0) {
+                if (finalGoAwaySent && h2.numActiveStreams() == 0) {
                     channel.eventLoop().execute(channel::close); // not from inside the codec's stream close
                 }
             }
         });
+        channel.write(new io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame(
+                io.netty.handler.codec.http2.Http2Error.NO_ERROR).setExtraStreamIds(Integer.MAX_VALUE));
+        channel.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2PingFrame(GOAWAY_PING));
+        channel.eventLoop().schedule(this::finalGoAway, GOAWAY_PING_WAIT_MILLIS,
+                java.util.concurrent.TimeUnit.MILLISECONDS); // a caller that never answers the PING
+    }
+
+    private void finalGoAway() {
+        if (finalGoAwaySent || !channel.isActive()) {
+            return;
+        }
+        finalGoAwaySent = true;
+        // the codec fills in the last stream id: the highest the caller opened
         channel.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame(
                 io.netty.handler.codec.http2.Http2Error.NO_ERROR));
-        if (c.numActiveStreams() == 0) {
+        if (h2.numActiveStreams() == 0) {
             channel.close();
         }
     }
