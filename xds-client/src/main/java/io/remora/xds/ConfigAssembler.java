@@ -168,13 +168,21 @@ final class ConfigAssembler {
                 c.maxPendingRequests(), c.heartbeatIntervalMs(), c.maxFrameBytes(), hosts);
     }
 
-    /** Top-level fields of {@code add} win; governance carried by several listeners is merged in name order. */
-    private static ObjectNode merge(ObjectNode into, JsonNode add) {
+    /**
+     * Governance carried by several listeners (or HTTP filters) is merged in order: lists of the same kind are
+     * concatenated, any other top-level field of {@code add} wins.
+     */
+    static ObjectNode merge(ObjectNode into, JsonNode add) {
         ObjectNode out = into == null ? JsonNodeFactory.instance.objectNode() : into;
         if (add.isObject()) {
             for (Iterator<Map.Entry<String, JsonNode>> it = add.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
-                out.set(e.getKey(), e.getValue());
+                JsonNode old = out.get(e.getKey());
+                if (old instanceof com.fasterxml.jackson.databind.node.ArrayNode a && e.getValue().isArray()) {
+                    a.addAll((com.fasterxml.jackson.databind.node.ArrayNode) e.getValue());
+                } else {
+                    out.set(e.getKey(), e.getValue().deepCopy());
+                }
             }
         }
         return out;
