@@ -55,7 +55,7 @@ final class ConfigAssembler {
                 waiting.add(key);
             }
             if (ep != null || expired.test(key)) {
-                clustersOut.put(c.name(), withHosts(c, ep == null ? List.of() : ep.hosts()));
+                clustersOut.put(c.name(), withHosts(c, ep == null ? List.of() : ep.hosts(), xc.weightsFromEndpoints()));
             }
         }
 
@@ -163,8 +163,27 @@ final class ConfigAssembler {
         }
     }
 
-    private static SidecarConfig.Cluster withHosts(SidecarConfig.Cluster c, List<SidecarConfig.Host> hosts) {
-        return new SidecarConfig.Cluster(c.name(), c.protocol(), c.lbPolicy(), c.connectTimeoutMs(),
+    /** {@code weighted} (weighted random) when the hosts' weights differ, else {@code lb} unchanged. */
+    static String policy(String lb, List<SidecarConfig.Host> hosts) {
+        if (hosts == null || lb.equals("weighted")) {
+            return lb;
+        }
+        Integer first = null;
+        for (SidecarConfig.Host h : hosts) {
+            int w = h.weight() == null ? 1 : h.weight();
+            if (first == null) {
+                first = w;
+            } else if (first != w) {
+                return "weighted";
+            }
+        }
+        return lb;
+    }
+
+    private static SidecarConfig.Cluster withHosts(SidecarConfig.Cluster c, List<SidecarConfig.Host> hosts,
+                                                   boolean weightsFromEndpoints) {
+        return new SidecarConfig.Cluster(c.name(), c.protocol(),
+                weightsFromEndpoints ? policy(c.lbPolicy(), hosts) : c.lbPolicy(), c.connectTimeoutMs(),
                 c.maxPendingRequests(), c.heartbeatIntervalMs(), c.maxFrameBytes(), hosts);
     }
 

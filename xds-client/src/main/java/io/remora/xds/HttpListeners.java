@@ -149,22 +149,19 @@ final class HttpListeners {
         conditions.addObject().put("source", "system").put("field", "traffic_type").put("operator", "equals")
                 .put("value", "http");
         for (HeaderMatcher h : fault.getHeadersList()) {
-            ObjectNode c = F.objectNode().put("source", "header").put("field", h.getName());
-            switch (h.getHeaderMatchSpecifierCase()) {
-                case EXACT_MATCH -> c.put("operator", "equals").put("value", h.getExactMatch());
-                case SAFE_REGEX_MATCH -> c.put("operator", "regex").put("value", h.getSafeRegexMatch().getRegex());
-                case PRESENT_MATCH -> {
-                    if (!h.getPresentMatch()) {
-                        throw new ConfigException(fp + ".headers[" + h.getName() + "]", "present_match false is not "
-                                + "supported");
-                    }
-                    c.put("operator", "regex").put("value", "(?s).*");
-                }
-                default -> throw new ConfigException(fp + ".headers[" + h.getName() + "]", "header match "
-                        + h.getHeaderMatchSpecifierCase() + " is not supported (exact, safe_regex, present)");
-            }
+            String hp = fp + ".headers[" + h.getName() + "]";
             if (h.getInvertMatch()) {
-                throw new ConfigException(fp + ".headers[" + h.getName() + "]", "invert_match is not supported");
+                throw new ConfigException(hp, "invert_match is not supported");
+            }
+            SidecarConfig.HeaderMatch m = XdsTranslator.headerMatch(h.getName(), h, hp);
+            if (Boolean.FALSE.equals(m.present())) {
+                throw new ConfigException(hp, "present_match false is not supported");
+            }
+            ObjectNode c = F.objectNode().put("source", "header").put("field", h.getName());
+            if (m.exact() != null) {
+                c.put("operator", "equals").put("value", m.exact());
+            } else {
+                c.put("operator", "regex").put("value", m.regex() != null ? m.regex() : "(?s).*");
             }
             conditions.add(c);
         }

@@ -46,8 +46,12 @@ final class XdsResources {
     record XRoute(SidecarConfig.RouteConfig config, Set<String> clusters) {
     }
 
-    /** A translated cluster; its hosts come from EDS ({@code edsName}) or from its own load assignment. */
-    record XCluster(SidecarConfig.Cluster config, String edsName) {
+    /**
+     * A translated cluster; its hosts come from EDS ({@code edsName}) or from its own load assignment.
+     * {@code weightsFromEndpoints}: the policy came from Envoy's {@code lb_policy} (not from remora metadata), so it
+     * becomes {@code weighted} once the endpoints' weights differ (Envoy's round robin and random honour weights).
+     */
+    record XCluster(SidecarConfig.Cluster config, String edsName, boolean weightsFromEndpoints) {
     }
 
     record XEndpoints(String name, List<SidecarConfig.Host> hosts) {

@@ -362,7 +362,7 @@ final class XdsTranslator {
                 perTry ? millis(rp.getPerTryTimeout()) : null, base, max);
     }
 
-    private static SidecarConfig.HeaderMatch headerMatch(String name, HeaderMatcher h, String p)
+    static SidecarConfig.HeaderMatch headerMatch(String name, HeaderMatcher h, String p)
             throws ConfigException {
         switch (h.getHeaderMatchSpecifierCase()) {
             case EXACT_MATCH:
@@ -414,6 +414,7 @@ final class XdsTranslator {
                 yield "round_robin";
             }
         };
+        boolean weightsFromEndpoints = !meta.containsKey("lb_policy");
         lb = meta.getOrDefault("lb_policy", lb);
         Long connect = c.hasConnectTimeout() ? millis(c.getConnectTimeout()) : null;
         Integer maxPending = null;
@@ -441,8 +442,9 @@ final class XdsTranslator {
             default -> throw new ConfigException(p + ".type", c.getType() + " is not supported (EDS, STATIC, "
                     + "STRICT_DNS, LOGICAL_DNS)");
         }
-        return new XCluster(new SidecarConfig.Cluster(c.getName(), meta.get("protocol"), lb, connect, maxPending,
-                heartbeat, maxFrame, hosts), edsName);
+        String policy = weightsFromEndpoints ? ConfigAssembler.policy(lb, hosts) : lb;
+        return new XCluster(new SidecarConfig.Cluster(c.getName(), meta.get("protocol"), policy, connect, maxPending,
+                heartbeat, maxFrame, hosts), edsName, weightsFromEndpoints);
     }
 
     // ---------------------------------------------------------------- EDS
