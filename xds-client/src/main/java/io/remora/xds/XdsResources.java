@@ -37,7 +37,7 @@ final class XdsResources {
 
     /**
      * A translated listener. {@code listener} is null when the resource only carries governance rules or was skipped
-     * (e.g. an HTTP connection manager); {@code rds} names its route configuration when it uses RDS.
+     * (no proxy filter); {@code rds} names its route configuration when it uses RDS.
      */
     record XListener(String name, SidecarConfig.Listener listener, String rds, Set<String> inlineClusters,
                      JsonNode governance) {

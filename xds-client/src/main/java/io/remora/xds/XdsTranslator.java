@@ -301,6 +301,10 @@ final class XdsTranslator {
             throw new ConfigException(p, "only a route action is supported, was " + r.getActionCase());
         }
         RouteAction a = r.getRoute();
+        if (!a.getPrefixRewrite().isEmpty() || a.hasRegexRewrite() || a.getHostRewriteSpecifierCase()
+                != RouteAction.HostRewriteSpecifierCase.HOSTREWRITESPECIFIER_NOT_SET) {
+            throw new ConfigException(p + ".route", "path and host rewrites are not supported");
+        }
         String cluster = null;
         List<SidecarConfig.WeightedCluster> weighted = null;
         switch (a.getClusterSpecifierCase()) {
