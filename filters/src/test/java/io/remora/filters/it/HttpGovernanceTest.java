@@ -35,6 +35,8 @@ class HttpGovernanceTest {
 
     @BeforeAll
     static void startUpstream() throws IOException {
+        // The JDK server writes head and body separately; without TCP_NODELAY each answer waits for a delayed ACK.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
         upstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         upstream.createContext("/", ex -> {
             calls.incrementAndGet();
