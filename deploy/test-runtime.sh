@@ -2,7 +2,8 @@
 # Checks the runtime image layout that deploy/build-runtime.sh produced (what the container runs): starts the example
 # SOFARPC provider, starts the sidecar from the image (jlink runtime, container entrypoint, bundled config) with and
 # without the CDS archive, prints start-to-ready for each, and makes a real SOFARPC call through it.
-# Needs: mvn -DskipTests package (examples) and deploy/build-runtime.sh done. Uses ports 12199, 12200, 20880, 34901.
+# Needs: mvn -DskipTests package (examples) and deploy/build-runtime.sh done. Uses ports 12199, 12200, 20880, 15001,
+# 34901.
 set -euo pipefail
 SCRIPT_NAME=test-runtime
 source "$(dirname "$0")/../scripts/common.sh"

@@ -8,7 +8,7 @@ import com.example.HelloService;
  * A real SOFARPC consumer that calls {@code com.example.HelloService:1.0} through the sidecar's outbound Bolt listener
  * (a direct {@code bolt://} URL, no registry) and prints the reply. Exit status 0 on a reply, 1 otherwise.
  *
- * <pre>java -cp 'examples/target/classes:examples/target/lib/*' io.remora.examples.HelloConsumer [host:port] [name]</pre>
+ * <pre>java -cp 'examples/target/classes:examples/target/lib/*' io.remora.examples.HelloConsumer [host:port] [name] [calls]</pre>
  */
 public final class HelloConsumer implements AutoCloseable {
 
@@ -50,12 +50,15 @@ public final class HelloConsumer implements AutoCloseable {
     public static void main(String[] args) {
         String target = args.length > 0 ? args[0] : DEFAULT_TARGET;
         String name = args.length > 1 ? args[1] : "remora";
+        int calls = args.length > 2 ? Integer.parseInt(args[2]) : 1;
         int status = 0;
         // Generous: a provider's first call initializes its serializers, which takes seconds on a busy machine.
         try (HelloConsumer c = connect(target, 10_000)) {
-            String reply = c.sayHello(name);
-            System.out.println("HelloConsumer: " + HelloService.class.getName() + ":" + HelloProvider.VERSION
-                    + "#sayHello(\"" + name + "\") via " + target + " -> \"" + reply + "\"");
+            for (int i = 0; i < calls; i++) {
+                String reply = c.sayHello(name);
+                System.out.println("HelloConsumer: " + HelloService.class.getName() + ":" + HelloProvider.VERSION
+                        + "#sayHello(\"" + name + "\") via " + target + " -> \"" + reply + "\"");
+            }
         } catch (RuntimeException e) {
             System.err.println("HelloConsumer: call via " + target + " failed: " + e);
             status = 1;

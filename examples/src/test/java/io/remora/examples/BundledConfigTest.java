@@ -32,5 +32,7 @@ class BundledConfigTest {
         assertEquals("127.0.0.1:12199", s.clusters().get("hello_provider").hosts()[0].address());
         assertEquals(20880, s.listeners().get("egress_dubbo").address().getPort());
         assertEquals("127.0.0.1:20881", s.clusters().get("demo_provider").hosts()[0].address());
+        assertEquals(15001, s.listeners().get("egress_http").address().getPort());
+        assertEquals("127.0.0.1:18080", s.clusters().get("http_provider").hosts()[0].address());
     }
 }

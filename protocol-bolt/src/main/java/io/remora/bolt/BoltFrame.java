@@ -56,6 +56,8 @@ final class BoltFrame implements RpcFrame {
     private final int length;
 
     private byte headerState = UNCHECKED;
+    /** The decoding connection's string cache, or null (frames built elsewhere). */
+    Utf8Cache strings;
     private boolean serviceResolved;
     private String service;
     private boolean methodResolved;
@@ -122,7 +124,11 @@ final class BoltFrame implements RpcFrame {
 
     /** The class name field, or null when empty. */
     String className() {
-        return classLen == 0 ? null : buf.toString(classStart, classLen, StandardCharsets.UTF_8);
+        if (classLen == 0) {
+            return null;
+        }
+        return strings != null ? strings.get(buf, classStart, classLen)
+                : buf.toString(classStart, classLen, StandardCharsets.UTF_8);
     }
 
     // ---- RpcFrame
@@ -247,14 +253,21 @@ final class BoltFrame implements RpcFrame {
         if (name == null || !headerWellFormed()) {
             return null;
         }
-        return BoltHeaderScanner.value(buf, BoltHeaderScanner.find(buf, headerStart(), headerEnd(), name));
+        return value(BoltHeaderScanner.find(buf, headerStart(), headerEnd(), name));
+    }
+
+    private String value(long found) {
+        if (strings == null || found == BoltHeaderScanner.ABSENT) {
+            return BoltHeaderScanner.value(buf, found);
+        }
+        return strings.get(buf, (int) (found >>> 32), (int) found);
     }
 
     private String header(byte[] key) {
         if (!headerWellFormed()) {
             return null;
         }
-        return BoltHeaderScanner.value(buf, BoltHeaderScanner.find(buf, headerStart(), headerEnd(), key));
+        return value(BoltHeaderScanner.find(buf, headerStart(), headerEnd(), key));
     }
 
     @Override

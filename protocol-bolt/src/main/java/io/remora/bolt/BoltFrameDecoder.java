@@ -18,6 +18,7 @@ final class BoltFrameDecoder extends ByteToMessageDecoder {
 
     private final BoltProtocol protocol;
     private final int maxFrameBytes;
+    private final Utf8Cache strings = new Utf8Cache();
 
     BoltFrameDecoder(BoltProtocol protocol, int maxFrameBytes) {
         this.protocol = protocol;
@@ -96,8 +97,10 @@ final class BoltFrameDecoder extends ByteToMessageDecoder {
         int timeoutOrStatus = request ? in.getInt(r + BoltWire.timeoutOrStatusOffset(v2))
                 : in.getUnsignedShort(r + BoltWire.timeoutOrStatusOffset(v2));
         ByteBuf slice = in.readRetainedSlice((int) total);
-        return new BoltFrame(protocol, slice, kind, v2, ver1, type, cmd, id, timeoutOrStatus,
+        BoltFrame f = new BoltFrame(protocol, slice, kind, v2, ver1, type, cmd, id, timeoutOrStatus,
                 fixed, classLen, headerLen, crc);
+        f.strings = strings;
+        return f;
     }
 
     private static FrameKind kindOf(ByteBuf in, byte type, int cmd) {

@@ -51,11 +51,20 @@ final class DubboCodec implements RpcCodec {
         return patchId(response, downstreamId);
     }
 
-    /** Takes the frame's reference and hands it on as the returned buffer. */
+    /**
+     * Takes the caller's reference to the frame and hands it on as the returned buffer. When someone else still holds
+     * the frame (the stream keeps requests for retries and lookups), the buffer written is a duplicate, so the channel
+     * consuming it never empties the frame's own view of the bytes.
+     */
     private static ByteBuf patchId(RpcFrame frame, long id) {
         ByteBuf b = frame.content();
         b.setLong(b.readerIndex() + DubboWire.OFFSET_ID, id);
-        return b;
+        if (frame.refCnt() == 1) {
+            return b;
+        }
+        ByteBuf out = b.retainedDuplicate();
+        frame.release();
+        return out;
     }
 
     /** Flag 0x22, status 20, same id, body a Hessian2 null (what Dubbo's HeartbeatHandler sends). */

@@ -73,6 +73,26 @@ class DubboCodecTest {
     }
 
     @Test
+    void aKeptRequestSurvivesBeingWrittenAndCanBeSentAgain() {
+        byte[] a = Vectors.bytes("dubbo_request_sayHello.bin");
+        EmbeddedChannel ch = new EmbeddedChannel(Vectors.CODEC.newDecoder());
+        ch.writeInbound(Unpooled.wrappedBuffer(a));
+        DubboFrame f = ch.readInbound();
+        f.retain(); // the stream keeps the request for a retry and gives the codec a reference of its own
+        ByteBuf first = Vectors.CODEC.encodeRequest(f, 7, -1);
+        first.skipBytes(first.readableBytes()); // what writing it to a channel does
+        first.release();
+        assertEquals(a.length, f.size(), "the kept frame still sees all of its bytes");
+        assertEquals("g1", f.header("group"), "and its attachments can still be read");
+        f.retain();
+        byte[] resent = Vectors.toBytes(Vectors.CODEC.encodeRequest(f, 8, -1));
+        assertEquals(a.length, resent.length);
+        assertEquals(8, java.nio.ByteBuffer.wrap(resent, 4, 8).getLong());
+        f.release();
+        assertFalse(ch.finishAndReleaseAll());
+    }
+
+    @Test
     void rejectsFrameOverTheLimitBeforeItArrives() {
         DubboCodec small = (DubboCodec) new DubboProtocol().codec(new ProtocolOptions(1024, Map.of()));
         EmbeddedChannel ch = new EmbeddedChannel(small.newDecoder());

@@ -27,12 +27,32 @@ final class SidecarProcess implements AutoCloseable {
     private final Process process;
     private final Path output;
 
-    private SidecarProcess(Process process, Path output) {
+    private final long startedNanos;
+    private long readyNanos;
+
+    private SidecarProcess(Process process, Path output, long startedNanos) {
         this.process = process;
         this.output = output;
+        this.startedNanos = startedNanos;
+    }
+
+    /** {@link System#nanoTime()} just before the process was spawned. */
+    long startedNanos() {
+        return startedNanos;
+    }
+
+    /** Nanoseconds from spawn until /ready first answered 200. */
+    long readyAfterNanos() {
+        return readyNanos - startedNanos;
     }
 
     static SidecarProcess start(Path remoraHome, Path config, Path workDir, int adminPort) throws Exception {
+        return start(remoraHome, config, workDir, adminPort, "");
+    }
+
+    /** {@code extraJvmOpts} go to the launcher's REMORA_EXTRA_OPTS (or after the class-path variant's flags). */
+    static SidecarProcess start(Path remoraHome, Path config, Path workDir, int adminPort, String extraJvmOpts)
+            throws Exception {
         List<String> cmd = new ArrayList<>();
         if (remoraHome != null) {
             Path launcher = remoraHome.resolve("bin/remora").toAbsolutePath();
@@ -44,6 +64,9 @@ final class SidecarProcess implements AutoCloseable {
         } else {
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             cmd.addAll(JVM_FLAGS);
+            if (!extraJvmOpts.isBlank()) {
+                cmd.addAll(List.of(extraJvmOpts.trim().split("\\s+")));
+            }
             cmd.add("-cp");
             cmd.add(System.getProperty("java.class.path"));
             cmd.add("io.remora.core.Sidecar");
@@ -51,8 +74,13 @@ final class SidecarProcess implements AutoCloseable {
         cmd.add("--config");
         cmd.add(config.toAbsolutePath().toString());
         Path out = workDir.resolve("sidecar.out");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-        SidecarProcess s = new SidecarProcess(p, out);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());
+        if (!extraJvmOpts.isBlank()) {
+            pb.environment().merge("REMORA_EXTRA_OPTS", extraJvmOpts, (a, b) -> a + " " + b);
+        }
+        long started = System.nanoTime();
+        Process p = pb.start();
+        SidecarProcess s = new SidecarProcess(p, out, started);
         try {
             s.awaitReady(adminPort);
         } catch (Exception e) {
@@ -74,12 +102,13 @@ final class SidecarProcess implements AutoCloseable {
             }
             try {
                 if (http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    readyNanos = System.nanoTime();
                     return;
                 }
             } catch (ConnectException e) {
                 // not listening yet
             }
-            process.waitFor(50, TimeUnit.MILLISECONDS);
+            process.waitFor(5, TimeUnit.MILLISECONDS);
         }
         throw new IllegalStateException("sidecar not ready after " + START_TIMEOUT.toSeconds() + " s:\n" + tail());
     }

@@ -84,9 +84,27 @@ public final class DigestLog implements AutoCloseable {
         }
     }
 
+    /** The writer thread's last formatted second ("yyyy-MM-dd HH:mm:ss"): one formatter call per second, not per line. */
+    private static final class Second {
+        long epochSecond = Long.MIN_VALUE;
+        String text;
+    }
+
+    private static final ThreadLocal<Second> SECOND = ThreadLocal.withInitial(Second::new);
+
     /** The line for {@code r} (also used by tests to parse what was written). */
     static void format(DigestRecord r, StringBuilder sb) {
-        sb.append(TIME.format(Instant.ofEpochMilli(r.timeMillis()))).append(',');
+        long ms = r.timeMillis();
+        long sec = Math.floorDiv(ms, 1000);
+        Second s = SECOND.get();
+        if (s.epochSecond != sec) {
+            String full = TIME.format(Instant.ofEpochMilli(sec * 1000));
+            s.text = full.substring(0, full.length() - 4); // without ".000"
+            s.epochSecond = sec;
+        }
+        sb.append(s.text).append('.');
+        pad3(sb, Math.floorMod(ms, 1000));
+        sb.append(',');
         field(sb, r.app());
         field(sb, r.traceId());
         field(sb, r.rpcId());
@@ -99,10 +117,22 @@ public final class DigestLog implements AutoCloseable {
         field(sb, r.resultCode());
         sb.append(r.requestBytes()).append(',')
                 .append(r.responseBytes()).append(',')
-                .append(r.totalMicros() / 1000).append('.').append(String.format("%03d", r.totalMicros() % 1000))
-                .append(',')
+                .append(r.totalMicros() / 1000).append('.');
+        pad3(sb, r.totalMicros() % 1000);
+        sb.append(',')
                 .append(r.proxyMicros()).append(',');
         sb.append(r.callerIp() == null ? "-" : r.callerIp());
+    }
+
+    /** Like String.format("%03d", v) for 0 <= v < 1000 (or any v, unpadded beyond 3 digits), without its garbage. */
+    private static void pad3(StringBuilder sb, long v) {
+        if (v >= 0 && v < 100) {
+            sb.append('0');
+            if (v < 10) {
+                sb.append('0');
+            }
+        }
+        sb.append(v);
     }
 
     private static void field(StringBuilder sb, String v) {

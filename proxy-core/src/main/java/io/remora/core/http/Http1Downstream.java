@@ -48,6 +48,8 @@ final class Http1Downstream extends ChannelInboundHandlerAdapter implements Down
     private boolean exchangeWantsRead = true;
     private boolean bytesSinceHead;
     private ScheduledFuture<?> headerTimer;
+    private long headStartNanos;
+    private final Runnable headerTimeoutTask = this::headerTimeout;
 
     Http1Downstream(ListenerSlot slot, HttpSettings settings) {
         this.slot = slot;
@@ -69,19 +71,33 @@ final class Http1Downstream extends ChannelInboundHandlerAdapter implements Down
 
     private void bytesArrived() {
         bytesSinceHead = true;
-        if (current == null && headerTimer == null && !closing) {
+        if (current == null && headStartNanos == 0 && !closing) {
             armHeaderTimer();
         }
     }
 
+    /**
+     * Starts the request-header clock. The timer task outlives the request: a head that completes only clears
+     * {@link #headStartNanos}, and the task re-arms itself for the next head, so keep-alive traffic does not schedule
+     * and cancel a task per request.
+     */
     private void armHeaderTimer() {
         long ms = settings.requestHeaderTimeoutMillis();
         if (ms > 0 && channel != null) {
-            headerTimer = channel.eventLoop().schedule(this::headerTimeout, ms, TimeUnit.MILLISECONDS);
+            headStartNanos = System.nanoTime() | 1; // never 0 (= no head in progress)
+            if (headerTimer == null) {
+                headerTimer = channel.eventLoop().schedule(headerTimeoutTask, ms, TimeUnit.MILLISECONDS);
+            }
         }
     }
 
+    /** A head arrived: its clock stops (the task stays scheduled, see {@link #armHeaderTimer()}). */
+    private void headReceived() {
+        headStartNanos = 0;
+    }
+
     private void cancelHeaderTimer() {
+        headStartNanos = 0;
         if (headerTimer != null) {
             headerTimer.cancel(false);
             headerTimer = null;
@@ -90,10 +106,18 @@ final class Http1Downstream extends ChannelInboundHandlerAdapter implements Down
 
     private void headerTimeout() {
         headerTimer = null;
-        if (current == null && !closing && channel.isActive()) {
-            reject(HttpResponseStatus.REQUEST_TIMEOUT, "request headers not received within "
-                    + settings.requestHeaderTimeoutMillis() + " ms");
+        long start = headStartNanos;
+        if (start == 0 || current != null || closing || !channel.isActive()) {
+            return; // no head in progress: the next first byte arms again
         }
+        long timeoutNanos = TimeUnit.MILLISECONDS.toNanos(settings.requestHeaderTimeoutMillis());
+        long left = start + timeoutNanos - System.nanoTime();
+        if (left > 0) {
+            headerTimer = channel.eventLoop().schedule(headerTimeoutTask, left, TimeUnit.NANOSECONDS);
+            return;
+        }
+        reject(HttpResponseStatus.REQUEST_TIMEOUT, "request headers not received within "
+                + settings.requestHeaderTimeoutMillis() + " ms");
     }
 
     @Override
@@ -175,7 +199,7 @@ final class Http1Downstream extends ChannelInboundHandlerAdapter implements Down
             ReferenceCountUtil.release(msg); // the rest of a body nobody waits for
             return;
         }
-        cancelHeaderTimer();
+        headReceived();
         bytesSinceHead = false;
         if (req.headers().size() > settings.maxHeaders()) {
             ReferenceCountUtil.release(msg);
@@ -222,7 +246,7 @@ final class Http1Downstream extends ChannelInboundHandlerAdapter implements Down
         while (!closing && !queued.isEmpty() && (current == null || !currentRequestDone)) {
             dispatch(queued.poll());
         }
-        if (current == null && bytesSinceHead && headerTimer == null && !closing) {
+        if (current == null && bytesSinceHead && headStartNanos == 0 && !closing) {
             armHeaderTimer();
         }
         if (!closing) {

@@ -681,8 +681,8 @@ final class HttpExchange implements RequestContext, Runnable {
                 log.error("filter {} onComplete failed", filters[i].getClass().getSimpleName(), e);
             }
         }
-        if (rc == ResponseClass.OK && log.isDebugEnabled()) {
-            log.debug("{} {} {} {}{} from {} -> {} {}: {} in {} us", spec.name(), view.protocol(), request.method(),
+        if (rc == ResponseClass.OK && log.isInfoEnabled()) {
+            log.info("{} {} {} {}{} from {} -> {} {}: {} in {} us", spec.name(), view.protocol(), request.method(),
                     view.service(), view.path(), callerIp(), cluster == null ? "-" : cluster.name(),
                     host == null ? "-" : host.address(), rc, TimeUnit.NANOSECONDS.toMicros(duration));
         }

@@ -26,16 +26,17 @@ final class HttpHeadersUtil {
      * is {@code trailers} (gRPC needs that one end to end), plus Netty's {@code x-http2-*} conversion headers.
      */
     static void stripHopByHop(HttpHeaders h) {
-        List<String> connection = h.getAll(HttpHeaderNames.CONNECTION);
-        for (String value : connection) {
-            for (String token : value.split(",")) {
-                String t = token.trim();
-                if (!t.isEmpty() && !t.equalsIgnoreCase("te")) {
-                    h.remove(t);
+        if (h.contains(HttpHeaderNames.CONNECTION)) { // most requests have none: no list, no split
+            for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
+                for (String token : value.split(",")) {
+                    String t = token.trim();
+                    if (!t.isEmpty() && !t.equalsIgnoreCase("te")) {
+                        h.remove(t);
+                    }
                 }
             }
+            h.remove(HttpHeaderNames.CONNECTION);
         }
-        h.remove(HttpHeaderNames.CONNECTION);
         h.remove(HttpHeaderNames.KEEP_ALIVE);
         h.remove(HttpHeaderNames.TRANSFER_ENCODING);
         h.remove(HttpHeaderNames.UPGRADE);

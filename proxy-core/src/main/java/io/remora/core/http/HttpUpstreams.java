@@ -20,7 +20,7 @@ import java.util.Map;
 
 /**
  * The HTTP upstream connections of one event loop (like the RPC engine's per-loop pool): per host, idle HTTP/1.1
- * connections (at most {@link #MAX_IDLE_PER_HOST} kept) and one multiplexed HTTP/2 connection. Only its loop touches
+ * connections (at most {@link #MAX_IDLE_PER_HOST}, or as many as are busy, kept) and one multiplexed HTTP/2 connection. Only its loop touches
  * it. Exchanges in use per host are bounded by the cluster's {@code max_pending_requests}.
  */
 final class HttpUpstreams {
@@ -147,7 +147,9 @@ final class HttpUpstreams {
                 busy = false;
                 ph.busy--;
             }
-            if (reusable && channel.isActive() && ph.idle.size() < MAX_IDLE_PER_HOST) {
+            // keep at least as many idle as are busy: under more concurrency than the floor, closing the surplus
+            // meant a new upstream connection per request (connect + codec setup + close on every exchange)
+            if (reusable && channel.isActive() && ph.idle.size() < Math.max(MAX_IDLE_PER_HOST, ph.busy + 1)) {
                 channel.config().setAutoRead(true);
                 ph.idle.addLast(this);
             } else {

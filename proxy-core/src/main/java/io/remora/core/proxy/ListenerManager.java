@@ -7,7 +7,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.remora.core.config.ConfigException;
 import io.remora.core.config.ConfigManager;
 import io.remora.core.config.ConfigSnapshot;
@@ -330,7 +329,7 @@ public final class ListenerManager implements ConfigManager.Applier {
     void initPipeline(ChannelPipeline p, ListenerSlot slot) {
         ListenerSpec spec = slot.spec();
         if (spec.idleTimeoutMillis() > 0) {
-            p.addLast("idle", new IdleStateHandler(0, 0, spec.idleTimeoutMillis(), TimeUnit.MILLISECONDS));
+            p.addLast("idle", new io.remora.core.transport.IdleHandler(spec.idleTimeoutMillis()));
         }
         if (spec.autoDetect()) {
             p.addLast("detect", new ProtocolDetector(slot, this));

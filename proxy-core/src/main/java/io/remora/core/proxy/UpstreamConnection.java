@@ -10,7 +10,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.collection.LongObjectHashMap;
 import io.remora.core.cluster.Cluster;
@@ -23,7 +22,6 @@ import io.remora.core.transport.Transport;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,7 +92,7 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
                     @Override
                     protected void initChannel(Channel ch) {
                         if (heartbeatMillis > 0) {
-                            ch.pipeline().addLast(new IdleStateHandler(0, 0, heartbeatMillis, TimeUnit.MILLISECONDS));
+                            ch.pipeline().addLast(new io.remora.core.transport.IdleHandler(heartbeatMillis));
                         }
                         ch.pipeline().addLast("decoder", codec.newDecoder());
                         ch.pipeline().addLast("upstream", UpstreamConnection.this);

@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A real xDS control plane for tests and examples: java-control-plane's {@link V3DiscoveryServer} over a
  * {@link SimpleCache} (one group for every node), on a gRPC Netty server bound to 127.0.0.1. It records every request
- * it receives (ACKs, NACKs with their error_detail) so tests can assert on what the sidecar said.
+ * it receives (ACKs, NACKs with their error_detail) so tests can assert on what the sidecar said. The runnable file-fed
+ * control plane built on a copy of it is io.remora.examples.xds.FileControlPlane (examples module).
  */
 public final class ControlPlane implements AutoCloseable {
 

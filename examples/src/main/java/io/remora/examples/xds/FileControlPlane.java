@@ -1,4 +1,4 @@
-package io.remora.xds.controlplane;
+package io.remora.examples.xds;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,7 +27,8 @@ import java.util.function.Supplier;
  * file changes (checked twice a second). File format, every list optional, each element in Envoy's proto3 JSON:
  * <pre>{"version": "7", "clusters": [...], "endpoints": [...], "listeners": [...], "routes": [...]}</pre>
  * Without {@code version}, each load gets a fresh one. Run: {@code FileControlPlane <file.json> [port, default 15010]}.
- * It lives in test sources because java-control-plane must never be on the sidecar's runtime classpath.
+ * It lives in the examples module (never in dist/lib): java-control-plane must not be on the sidecar's class path.
+ * scripts/xds-demo.sh runs it with examples/xds/resources.json.
  */
 public final class FileControlPlane implements AutoCloseable {
 

@@ -1,0 +1,17 @@
+package io.remora.examples.bench;
+
+/** A non-blocking client to one target: {@link #call} returns at once, {@code done} runs when the reply arrived. */
+interface AsyncCaller extends AutoCloseable {
+
+    /** Sends one request; exactly one of {@code done.ok()} / {@code done.failed(e)} runs later, on any thread. */
+    void call(Done done);
+
+    @Override
+    void close();
+
+    interface Done {
+        void ok();
+
+        void failed(Throwable cause);
+    }
+}
