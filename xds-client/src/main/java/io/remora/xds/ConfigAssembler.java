@@ -55,7 +55,7 @@ final class ConfigAssembler {
                 waiting.add(key);
             }
             if (ep != null || expired.test(key)) {
-                clustersOut.put(c.name(), withHosts(c, ep == null ? List.of() : ep.hosts()));
+                clustersOut.put(c.name(), withHosts(c, ep == null ? List.of() : ep.hosts(), xc.weightsFromEndpoints()));
             }
         }
 
@@ -163,18 +163,45 @@ final class ConfigAssembler {
         }
     }
 
-    private static SidecarConfig.Cluster withHosts(SidecarConfig.Cluster c, List<SidecarConfig.Host> hosts) {
-        return new SidecarConfig.Cluster(c.name(), c.protocol(), c.lbPolicy(), c.connectTimeoutMs(),
+    /** {@code weighted} (weighted random) when the hosts' weights differ, else {@code lb} unchanged. */
+    static String policy(String lb, List<SidecarConfig.Host> hosts) {
+        if (hosts == null || lb.equals("weighted")) {
+            return lb;
+        }
+        Integer first = null;
+        for (SidecarConfig.Host h : hosts) {
+            int w = h.weight() == null ? 1 : h.weight();
+            if (first == null) {
+                first = w;
+            } else if (first != w) {
+                return "weighted";
+            }
+        }
+        return lb;
+    }
+
+    private static SidecarConfig.Cluster withHosts(SidecarConfig.Cluster c, List<SidecarConfig.Host> hosts,
+                                                   boolean weightsFromEndpoints) {
+        return new SidecarConfig.Cluster(c.name(), c.protocol(),
+                weightsFromEndpoints ? policy(c.lbPolicy(), hosts) : c.lbPolicy(), c.connectTimeoutMs(),
                 c.maxPendingRequests(), c.heartbeatIntervalMs(), c.maxFrameBytes(), hosts);
     }
 
-    /** Top-level fields of {@code add} win; governance carried by several listeners is merged in name order. */
-    private static ObjectNode merge(ObjectNode into, JsonNode add) {
+    /**
+     * Governance carried by several listeners (or HTTP filters) is merged in order: lists of the same kind are
+     * concatenated, any other top-level field of {@code add} wins.
+     */
+    static ObjectNode merge(ObjectNode into, JsonNode add) {
         ObjectNode out = into == null ? JsonNodeFactory.instance.objectNode() : into;
         if (add.isObject()) {
             for (Iterator<Map.Entry<String, JsonNode>> it = add.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
-                out.set(e.getKey(), e.getValue());
+                JsonNode old = out.get(e.getKey());
+                if (old instanceof com.fasterxml.jackson.databind.node.ArrayNode a && e.getValue().isArray()) {
+                    a.addAll((com.fasterxml.jackson.databind.node.ArrayNode) e.getValue());
+                } else {
+                    out.set(e.getKey(), e.getValue().deepCopy());
+                }
             }
         }
         return out;

@@ -37,7 +37,7 @@ final class XdsResources {
 
     /**
      * A translated listener. {@code listener} is null when the resource only carries governance rules or was skipped
-     * (e.g. an HTTP connection manager); {@code rds} names its route configuration when it uses RDS.
+     * (no proxy filter); {@code rds} names its route configuration when it uses RDS.
      */
     record XListener(String name, SidecarConfig.Listener listener, String rds, Set<String> inlineClusters,
                      JsonNode governance) {
@@ -46,8 +46,12 @@ final class XdsResources {
     record XRoute(SidecarConfig.RouteConfig config, Set<String> clusters) {
     }
 
-    /** A translated cluster; its hosts come from EDS ({@code edsName}) or from its own load assignment. */
-    record XCluster(SidecarConfig.Cluster config, String edsName) {
+    /**
+     * A translated cluster; its hosts come from EDS ({@code edsName}) or from its own load assignment.
+     * {@code weightsFromEndpoints}: the policy came from Envoy's {@code lb_policy} (not from remora metadata), so it
+     * becomes {@code weighted} once the endpoints' weights differ (Envoy's round robin and random honour weights).
+     */
+    record XCluster(SidecarConfig.Cluster config, String edsName, boolean weightsFromEndpoints) {
     }
 
     record XEndpoints(String name, List<SidecarConfig.Host> hosts) {

@@ -24,6 +24,7 @@ import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RetryPolicy;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
@@ -75,30 +76,15 @@ final class XdsTranslator {
         }
         ObjectNode proxy = null;
         JsonNode governance = null;
-        boolean http = false;
+        Filter hcm = null;
         for (Filter f : chains.isEmpty() ? List.<Filter>of() : chains.get(0).getFiltersList()) {
             if (!f.hasTypedConfig()) {
                 warn.accept(p + ": filter \"" + f.getName() + "\" has no typed_config; ignored");
                 continue;
             }
-            Any any = f.getTypedConfig();
-            String type = any.getTypeUrl();
-            Struct value = null;
-            if (type.equals(XdsResources.UDPA_TYPED_STRUCT) || type.equals(XdsResources.XDS_TYPED_STRUCT)) {
-                try {
-                    if (type.equals(XdsResources.UDPA_TYPED_STRUCT)) {
-                        var ts = any.unpack(com.github.udpa.udpa.type.v1.TypedStruct.class);
-                        type = ts.getTypeUrl();
-                        value = ts.getValue();
-                    } else {
-                        var ts = any.unpack(com.github.xds.type.v3.TypedStruct.class);
-                        type = ts.getTypeUrl();
-                        value = ts.getValue();
-                    }
-                } catch (InvalidProtocolBufferException e) {
-                    throw new ConfigException(p + ".filters[" + f.getName() + "]", "bad TypedStruct: " + e.getMessage());
-                }
-            }
+            Typed t = typed(f.getTypedConfig(), p + ".filters[" + f.getName() + "]");
+            String type = t.type();
+            Struct value = t.value();
             if (type.equals(XdsResources.RPC_PROXY) && value != null) {
                 if (proxy != null) {
                     throw new ConfigException(p, "has two " + XdsResources.RPC_PROXY + " filters");
@@ -107,15 +93,23 @@ final class XdsTranslator {
             } else if (type.equals(XdsResources.GOVERNANCE) && value != null) {
                 governance = StructJson.toJson(value);
             } else if (type.equals(HCM)) {
-                http = true;
+                if (hcm != null) {
+                    throw new ConfigException(p, "has two HTTP connection managers");
+                }
+                hcm = f;
             } else {
                 warn.accept(p + ": unsupported network filter \"" + f.getName() + "\" (" + type + "); ignored");
             }
         }
+        if (hcm != null) {
+            if (proxy != null) {
+                throw new ConfigException(p, "has both an HTTP connection manager and a " + XdsResources.RPC_PROXY
+                        + " filter");
+            }
+            return new HttpListeners(this, warn).listener(l, hcm, governance, p);
+        }
         if (proxy == null) {
-            if (http) {
-                warn.accept(p + ": HTTP connection manager listeners are not supported yet; listener skipped");
-            } else if (governance == null) {
+            if (governance == null) {
                 warn.accept(p + ": no " + XdsResources.RPC_PROXY + " filter; listener skipped");
             }
             return new XListener(l.getName(), null, null, Set.of(), governance);
@@ -134,6 +128,27 @@ final class XdsTranslator {
             native_.routes().forEach(r -> collectClusters(r, inline));
         }
         return new XListener(l.getName(), native_, native_.routeConfig(), Set.copyOf(inline), governance);
+    }
+
+    /** A typed_config with any TypedStruct envelope removed; {@code value} is null when there was none. */
+    record Typed(String type, Struct value) {
+    }
+
+    static Typed typed(Any any, String p) throws ConfigException {
+        String type = any.getTypeUrl();
+        try {
+            if (type.equals(XdsResources.UDPA_TYPED_STRUCT)) {
+                var ts = any.unpack(com.github.udpa.udpa.type.v1.TypedStruct.class);
+                return new Typed(ts.getTypeUrl(), ts.getValue());
+            }
+            if (type.equals(XdsResources.XDS_TYPED_STRUCT)) {
+                var ts = any.unpack(com.github.xds.type.v3.TypedStruct.class);
+                return new Typed(ts.getTypeUrl(), ts.getValue());
+            }
+        } catch (InvalidProtocolBufferException e) {
+            throw new ConfigException(p, "bad TypedStruct: " + e.getMessage());
+        }
+        return new Typed(type, null);
     }
 
     static String address(Address a, String p) throws ConfigException {
@@ -161,13 +176,42 @@ final class XdsTranslator {
         if (rc.getName().isEmpty()) {
             throw new ConfigException("route_configuration", "has no name");
         }
+        return routes(rc, p);
+    }
+
+    /**
+     * Every (virtual host, domain) pair becomes a run of routes, ordered like Envoy picks virtual hosts: exact domains,
+     * then {@code *.suffix} (longest first), then {@code prefix.*} (longest first), then {@code *}; ties keep their
+     * order. An exact domain becomes {@code match.service} (port dropped: the core's service is the host without
+     * port); a wildcard domain becomes a case-insensitive regex header match on {@code :authority}.
+     */
+    XRoute routes(RouteConfiguration rc, String p) throws ConfigException {
+        record Run(int rank, int length, int order, String domain, VirtualHost vh) {
+        }
+        List<Run> runs = new ArrayList<>();
+        for (VirtualHost vh : rc.getVirtualHostsList()) {
+            Set<String> seen = new LinkedHashSet<>();
+            List<String> domains = vh.getDomainsList().isEmpty() ? List.of("*") : vh.getDomainsList();
+            for (String d : domains) {
+                String dom = d.equals("*") || d.startsWith("*") || d.endsWith("*") || d.startsWith("[")
+                        ? d.toLowerCase(java.util.Locale.ROOT) : stripPort(d.toLowerCase(java.util.Locale.ROOT));
+                if (!seen.add(dom)) {
+                    continue;
+                }
+                int rank = dom.equals("*") ? 3 : dom.startsWith("*") ? 1 : dom.endsWith("*") ? 2 : 0;
+                runs.add(new Run(rank, rank == 1 || rank == 2 ? -dom.length() : 0, runs.size(), dom, vh));
+            }
+        }
+        runs.sort(java.util.Comparator.comparingInt(Run::rank).thenComparingInt(Run::length)
+                .thenComparingInt(Run::order));
         List<SidecarConfig.Route> routes = new ArrayList<>();
         Set<String> clusters = new LinkedHashSet<>();
-        for (VirtualHost vh : rc.getVirtualHostsList()) {
+        for (Run run : runs) {
+            VirtualHost vh = run.vh();
             for (int i = 0; i < vh.getRoutesCount(); i++) {
                 Route r = vh.getRoutes(i);
                 String rp = p + ".virtual_hosts[" + vh.getName() + "].routes[" + i + "]";
-                SidecarConfig.Route out = route(r, rp);
+                SidecarConfig.Route out = route(r, rp, run.domain(), vh.hasRetryPolicy() ? vh.getRetryPolicy() : null);
                 collectClusters(out, clusters);
                 routes.add(out);
             }
@@ -175,15 +219,32 @@ final class XdsTranslator {
         return new XRoute(new SidecarConfig.RouteConfig(rc.getName(), routes), Set.copyOf(clusters));
     }
 
-    private SidecarConfig.Route route(Route r, String p) throws ConfigException {
+    private static String stripPort(String host) {
+        int c = host.lastIndexOf(':');
+        return c > 0 && host.indexOf(':') == c ? host.substring(0, c) : host;
+    }
+
+    /** {@code *.example.com} / {@code www.*} as a full-match, case-insensitive regex over {@code :authority}. */
+    static String domainRegex(String domain) {
+        String port = "(:[0-9]+)?";
+        if (domain.startsWith("*")) {
+            return "(?i).+" + java.util.regex.Pattern.quote(domain.substring(1)) + port;
+        }
+        return "(?i)" + java.util.regex.Pattern.quote(domain.substring(0, domain.length() - 1)) + ".+";
+    }
+
+    private SidecarConfig.Route route(Route r, String p, String domain, RetryPolicy vhRetry)
+            throws ConfigException {
         String service = null;
         String method = null;
         List<SidecarConfig.HeaderMatch> headers = new ArrayList<>();
-        for (HeaderMatcher h : r.getMatch().getHeadersList()) {
+        io.envoyproxy.envoy.config.route.v3.RouteMatch rm = r.getMatch();
+        for (HeaderMatcher h : rm.getHeadersList()) {
             if (h.getInvertMatch()) {
                 throw new ConfigException(p + ".match.headers[" + h.getName() + "]", "invert_match is not supported");
             }
-            String name = h.getName().startsWith(":") ? h.getName().substring(1) : h.getName();
+            String name = h.getName().equals(":service") || h.getName().equals(":method") ? h.getName().substring(1)
+                    : h.getName();
             SidecarConfig.HeaderMatch m = headerMatch(name, h, p + ".match.headers[" + h.getName() + "]");
             if (name.equals("service") && m.exact() != null) {
                 service = m.exact();
@@ -193,10 +254,57 @@ final class XdsTranslator {
                 headers.add(m);
             }
         }
+        if (rm.getQueryParametersCount() > 0) {
+            throw new ConfigException(p + ".match.query_parameters", "query parameter matching is not supported");
+        }
+        if (rm.hasRuntimeFraction() || rm.hasGrpc() || rm.hasTlsContext() || rm.getDynamicMetadataCount() > 0) {
+            throw new ConfigException(p + ".match", "only path, prefix, safe_regex and headers are supported");
+        }
+        boolean ci = rm.hasCaseSensitive() && !rm.getCaseSensitive().getValue();
+        String path = null;
+        String prefix = null;
+        String pathRegex = null;
+        switch (rm.getPathSpecifierCase()) {
+            case PREFIX -> {
+                String x = rm.getPrefix();
+                if (ci) {
+                    pathRegex = "(?i)" + java.util.regex.Pattern.quote(x) + ".*";
+                } else if (!x.isEmpty() && !x.equals("/")) { // "" and "/" match everything (RPC has no path)
+                    prefix = x;
+                }
+            }
+            case PATH -> {
+                if (ci) {
+                    pathRegex = "(?i)" + java.util.regex.Pattern.quote(rm.getPath());
+                } else {
+                    path = rm.getPath();
+                }
+            }
+            case SAFE_REGEX -> pathRegex = (ci ? "(?i)" : "") + rm.getSafeRegex().getRegex();
+            case PATHSPECIFIER_NOT_SET -> {
+            }
+            default -> throw new ConfigException(p + ".match", "path match " + rm.getPathSpecifierCase()
+                    + " is not supported (prefix, path, safe_regex)");
+        }
+        if (ci && rm.getPathSpecifierCase() == io.envoyproxy.envoy.config.route.v3.RouteMatch.PathSpecifierCase.PREFIX
+                && (rm.getPrefix().isEmpty() || rm.getPrefix().equals("/"))) {
+            pathRegex = null;
+        }
+        if (!domain.equals("*")) {
+            if (domain.startsWith("*") || domain.endsWith("*")) {
+                headers.add(new SidecarConfig.HeaderMatch(":authority", null, domainRegex(domain), null));
+            } else if (service == null) {
+                service = domain;
+            }
+        }
         if (r.getActionCase() != Route.ActionCase.ROUTE) {
             throw new ConfigException(p, "only a route action is supported, was " + r.getActionCase());
         }
         RouteAction a = r.getRoute();
+        if (!a.getPrefixRewrite().isEmpty() || a.hasRegexRewrite() || a.getHostRewriteSpecifierCase()
+                != RouteAction.HostRewriteSpecifierCase.HOSTREWRITESPECIFIER_NOT_SET) {
+            throw new ConfigException(p + ".route", "path and host rewrites are not supported");
+        }
         String cluster = null;
         List<SidecarConfig.WeightedCluster> weighted = null;
         switch (a.getClusterSpecifierCase()) {
@@ -212,12 +320,53 @@ final class XdsTranslator {
                     + " is not supported (use cluster or weighted_clusters)");
         }
         Long timeout = a.hasTimeout() ? millis(a.getTimeout()) : null;
+        SidecarConfig.RetryPolicy retry = retry(a.hasRetryPolicy() ? a.getRetryPolicy() : vhRetry, p + ".route"
+                + ".retry_policy");
         SidecarConfig.RouteMatch match = new SidecarConfig.RouteMatch(service == null ? "*" : service, method,
-                headers.isEmpty() ? null : headers);
-        return new SidecarConfig.Route(r.getName().isEmpty() ? null : r.getName(), match, cluster, weighted, timeout);
+                headers.isEmpty() ? null : headers, path, prefix, pathRegex);
+        return new SidecarConfig.Route(r.getName().isEmpty() ? null : r.getName(), match, cluster, weighted, timeout,
+                retry);
     }
 
-    private static SidecarConfig.HeaderMatch headerMatch(String name, HeaderMatcher h, String p)
+    /**
+     * Envoy {@code retry_on} to ours: connect-failure → connect_failure; reset, refused-stream → reset; 5xx,
+     * gateway-error, retriable-status-codes → retriable_status (5xx with a per_try_timeout also → timeout). Anything
+     * else is dropped with a warning. Envoy retries regardless of idempotency, so a policy that asks for more than
+     * connect failures is marked idempotent.
+     */
+    private SidecarConfig.RetryPolicy retry(RetryPolicy rp, String p) {
+        if (rp == null) {
+            return null;
+        }
+        Set<String> on = new LinkedHashSet<>();
+        boolean perTry = rp.hasPerTryTimeout();
+        for (String s : rp.getRetryOn().split(",")) {
+            switch (s.trim()) {
+                case "connect-failure" -> on.add("connect_failure");
+                case "reset", "refused-stream" -> on.add("reset");
+                case "5xx", "gateway-error", "retriable-status-codes" -> {
+                    on.add("retriable_status");
+                    if (perTry && !s.trim().equals("retriable-status-codes")) {
+                        on.add("timeout");
+                    }
+                }
+                case "" -> {
+                }
+                default -> warn.accept(p + ": retry_on \"" + s.trim() + "\" is not supported; dropped");
+            }
+        }
+        if (on.isEmpty()) {
+            return null;
+        }
+        int n = rp.hasNumRetries() ? rp.getNumRetries().getValue() : 1;
+        boolean idempotent = !on.equals(Set.of("connect_failure"));
+        Long base = rp.getRetryBackOff().hasBaseInterval() ? millis(rp.getRetryBackOff().getBaseInterval()) : null;
+        Long max = rp.getRetryBackOff().hasMaxInterval() ? millis(rp.getRetryBackOff().getMaxInterval()) : null;
+        return new SidecarConfig.RetryPolicy(n, new ArrayList<>(on), idempotent ? true : null,
+                perTry ? millis(rp.getPerTryTimeout()) : null, base, max);
+    }
+
+    static SidecarConfig.HeaderMatch headerMatch(String name, HeaderMatcher h, String p)
             throws ConfigException {
         switch (h.getHeaderMatchSpecifierCase()) {
             case EXACT_MATCH:
@@ -244,7 +393,7 @@ final class XdsTranslator {
         }
     }
 
-    private static void collectClusters(SidecarConfig.Route r, Set<String> into) {
+    static void collectClusters(SidecarConfig.Route r, Set<String> into) {
         if (r.cluster() != null) {
             into.add(r.cluster());
         }
@@ -269,6 +418,7 @@ final class XdsTranslator {
                 yield "round_robin";
             }
         };
+        boolean weightsFromEndpoints = !meta.containsKey("lb_policy");
         lb = meta.getOrDefault("lb_policy", lb);
         Long connect = c.hasConnectTimeout() ? millis(c.getConnectTimeout()) : null;
         Integer maxPending = null;
@@ -296,8 +446,9 @@ final class XdsTranslator {
             default -> throw new ConfigException(p + ".type", c.getType() + " is not supported (EDS, STATIC, "
                     + "STRICT_DNS, LOGICAL_DNS)");
         }
-        return new XCluster(new SidecarConfig.Cluster(c.getName(), meta.get("protocol"), lb, connect, maxPending,
-                heartbeat, maxFrame, hosts), edsName);
+        String policy = weightsFromEndpoints ? ConfigAssembler.policy(lb, hosts) : lb;
+        return new XCluster(new SidecarConfig.Cluster(c.getName(), meta.get("protocol"), policy, connect, maxPending,
+                heartbeat, maxFrame, hosts), edsName, weightsFromEndpoints);
     }
 
     // ---------------------------------------------------------------- EDS
@@ -352,7 +503,7 @@ final class XdsTranslator {
         return out;
     }
 
-    private static long millis(Duration d) {
+    static long millis(Duration d) {
         return d.getSeconds() * 1000 + d.getNanos() / 1_000_000;
     }
 

@@ -30,7 +30,6 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.remora.core.config.ConfigException;
 import io.remora.core.config.SidecarConfig;
 import io.remora.xds.XdsResources.XCluster;
@@ -45,18 +44,6 @@ class XdsTranslatorTest {
 
     private final List<String> warnings = new ArrayList<>();
     private final XdsTranslator t = new XdsTranslator(warnings::add);
-
-    @Test
-    void skipsHttpConnectionManagerListenerWithAWarning() throws Exception {
-        Listener l = Listener.newBuilder().setName("http_8080").setAddress(address("0.0.0.0", 8080))
-                .addFilterChains(FilterChain.newBuilder().addFilters(Filter.newBuilder()
-                        .setName("envoy.filters.network.http_connection_manager")
-                        .setTypedConfig(Any.pack(HttpConnectionManager.getDefaultInstance())))).build();
-        XListener x = t.listener(l);
-        assertNull(x.listener());
-        assertEquals(1, warnings.size());
-        assertTrue(warnings.get(0).contains("HTTP connection manager"), warnings.get(0));
-    }
 
     @Test
     void ignoresUnsupportedNetworkFiltersAndKeepsTheRpcProxy() throws Exception {

@@ -19,6 +19,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.remora.core.cluster.Cluster;
 import io.remora.core.cluster.Host;
+import io.remora.core.cluster.HostSet;
 import io.remora.core.config.ListenerSpec;
 import io.remora.core.digest.DigestLog;
 import io.remora.core.digest.DigestRecord;
@@ -31,6 +32,7 @@ import io.remora.core.protocol.ProxyError;
 import io.remora.core.protocol.RequestHeaders;
 import io.remora.core.protocol.ResponseClass;
 import io.remora.core.proxy.OriginalDestination;
+import io.remora.core.router.HostSelector;
 import io.remora.core.router.Route;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
@@ -179,10 +181,15 @@ final class HttpExchange implements RequestContext, Runnable {
             return;
         }
         long now = System.nanoTime();
-        Host h = c.isOriginalDst() ? OriginalDestination.host(c, down.slot(), destination()) : c.choose(now);
+        // Label routing (HostSelector) narrows the cluster for HTTP exactly as for RPC streams.
+        HostSelector selector = c.isOriginalDst() ? null : spec.snapshot().hostSelector();
+        HostSet set = selector == null ? null : selector.select(this, c);
+        Host h = c.isOriginalDst() ? OriginalDestination.host(c, down.slot(), destination())
+                : set == null ? c.choose(now) : set.choose(now);
         if (h == null) {
             fail(ProxyError.NO_HEALTHY_UPSTREAM, c.isOriginalDst() ? "no original destination (connection made to the"
-                    + " listener itself) for cluster " + c.name() : "no healthy upstream in cluster " + c.name());
+                    + " listener itself) for cluster " + c.name() : "no healthy upstream in cluster " + c.name()
+                    + (set != null ? " (no instance in the routed label group)" : ""));
             return;
         }
         host = h;

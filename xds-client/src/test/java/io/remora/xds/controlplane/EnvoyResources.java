@@ -27,6 +27,9 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import java.util.Map;
 
 /** Builders for the Envoy v3 resources a Remora sidecar understands (see xds-client/README.md for the mapping). */
@@ -115,6 +118,44 @@ public final class EnvoyResources {
                     struct("{\"protocol\":\"" + protocol + "\"}")));
         }
         return c.build();
+    }
+
+    public static final String ROUTER = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router";
+
+    /** An HTTP filter whose typed_config is an empty message of {@code typeUrl}. */
+    public static HttpFilter httpFilter(String name, String typeUrl, boolean optional) {
+        return HttpFilter.newBuilder().setName(name).setIsOptional(optional)
+                .setTypedConfig(Any.newBuilder().setTypeUrl(typeUrl)).build();
+    }
+
+    /** An HTTP connection manager listener (AUTO codec) on RDS {@code rds}; the router filter goes last. */
+    public static Listener httpListener(String name, String host, int port, String rds, HttpFilter... filters) {
+        HttpConnectionManager.Builder hcm = HttpConnectionManager.newBuilder().setStatPrefix(name)
+                .setRds(Rds.newBuilder().setRouteConfigName(rds).setConfigSource(ConfigSource.newBuilder()
+                        .setAds(AggregatedConfigSource.getDefaultInstance())));
+        for (HttpFilter f : filters) {
+            hcm.addHttpFilters(f);
+        }
+        hcm.addHttpFilters(httpFilter("envoy.filters.http.router", ROUTER, false));
+        return Listener.newBuilder().setName(name).setAddress(address(host, port))
+                .addFilterChains(FilterChain.newBuilder().addFilters(Filter.newBuilder()
+                        .setName("envoy.filters.network.http_connection_manager").setTypedConfig(Any.pack(hcm.build()))))
+                .build();
+    }
+
+    /** An HTTP route: path {@code prefix} to {@code cluster}. */
+    public static Route prefixRoute(String prefix, String cluster) {
+        return Route.newBuilder().setMatch(RouteMatch.newBuilder().setPrefix(prefix))
+                .setRoute(RouteAction.newBuilder().setCluster(cluster)).build();
+    }
+
+    public static VirtualHost virtualHost(String name, java.util.List<String> domains, Route... routes) {
+        return VirtualHost.newBuilder().setName(name).addAllDomains(domains).addAllRoutes(java.util.List.of(routes))
+                .build();
+    }
+
+    public static RouteConfiguration routeConfig(String name, VirtualHost... hosts) {
+        return RouteConfiguration.newBuilder().setName(name).addAllVirtualHosts(java.util.List.of(hosts)).build();
     }
 
     public static LbEndpoint endpoint(String host, int port, int weight, Map<String, String> labels,
