@@ -24,6 +24,7 @@ import io.remora.core.config.ListenerSpec;
 import io.remora.core.digest.DigestLog;
 import io.remora.core.digest.DigestRecord;
 import io.remora.core.filter.Direction;
+import io.remora.core.filter.FilteredRequest;
 import io.remora.core.filter.FilterStatus;
 import io.remora.core.filter.RequestContext;
 import io.remora.core.filter.StreamFilter;
@@ -47,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * <p>Ownership: the request head (if it is a full message) and every body chunk are either written onward, queued
  * in {@link #pending} until the upstream is ready, or released.
  */
-final class HttpExchange implements RequestContext, Runnable {
+final class HttpExchange extends FilteredRequest implements Runnable {
 
     static final Logger log = LoggerFactory.getLogger("io.remora.proxy");
     static final long DEFAULT_TIMEOUT_MILLIS = 30_000;
@@ -85,9 +86,6 @@ final class HttpExchange implements RequestContext, Runnable {
     private long sentNanos;
     private long answeredNanos;
     private ResponseClass result = ResponseClass.OK;
-    private int filterIndex;
-    private int passed;
-    private Object[] filterStates;
 
     HttpExchange(DownstreamSide down, HttpRequest request, long startNanos) {
         this.down = down;
@@ -126,30 +124,25 @@ final class HttpExchange implements RequestContext, Runnable {
         runFilters();
     }
 
-    private void runFilters() {
-        StreamFilter[] filters = spec.filters();
-        while (filterIndex < filters.length) {
-            FilterStatus st;
-            try {
-                st = filters[filterIndex].onRequest(this);
-            } catch (RuntimeException e) {
-                log.error("filter {} failed on {} {}", filters[filterIndex].getClass().getSimpleName(),
-                        request.method(), request.uri(), e);
-                fail(ProxyError.BAD_REQUEST, "sidecar filter error: " + e);
-                return;
-            }
-            if (st == FilterStatus.CONTINUE) {
-                passed = ++filterIndex;
-            } else if (st == FilterStatus.PAUSE) {
-                return;
-            } else {
-                if (!done) {
-                    fail(ProxyError.BAD_REQUEST, "stopped by filter " + filters[filterIndex].getClass().getSimpleName());
-                }
-                return;
-            }
-        }
+
+    @Override
+    protected StreamFilter[] filters() {
+        return spec.filters();
+    }
+
+    @Override
+    protected boolean done() {
+        return done;
+    }
+
+    @Override
+    protected void afterFilters() {
         route();
+    }
+
+    @Override
+    protected String describe() {
+        return request.method() + " " + request.uri();
     }
 
     private void route() {
@@ -558,7 +551,8 @@ final class HttpExchange implements RequestContext, Runnable {
         flushDownstream();
     }
 
-    void fail(ProxyError error, String message) {
+    @Override
+    protected void fail(ProxyError error, String message) {
         failWith(error, message, -1);
     }
 
@@ -673,14 +667,7 @@ final class HttpExchange implements RequestContext, Runnable {
                     (int) Math.min(Integer.MAX_VALUE, responseBytes), duration / 1000,
                     (duration - upstreamNanos) / 1000, callerIp()));
         }
-        StreamFilter[] filters = spec.filters();
-        for (int i = 0; i < passed; i++) {
-            try {
-                filters[i].onComplete(this, rc, duration);
-            } catch (RuntimeException e) {
-                log.error("filter {} onComplete failed", filters[i].getClass().getSimpleName(), e);
-            }
-        }
+        completeFilters(rc, duration);
         if (rc == ResponseClass.OK && log.isInfoEnabled()) {
             log.info("{} {} {} {}{} from {} -> {} {}: {} in {} us", spec.name(), view.protocol(), request.method(),
                     view.service(), view.path(), callerIp(), cluster == null ? "-" : cluster.name(),
@@ -740,47 +727,13 @@ final class HttpExchange implements RequestContext, Runnable {
         failWith(error, message, nativeStatus);
     }
 
-    @Override
-    public void resume() {
-        if (done) {
-            return;
-        }
-        passed = ++filterIndex;
-        runFilters();
-    }
 
     @Override
     public EventExecutor executor() {
         return down.channel().eventLoop();
     }
 
-    @Override
-    public Object filterState(StreamFilter filter) {
-        if (filterStates == null) {
-            return null;
-        }
-        StreamFilter[] filters = spec.filters();
-        for (int i = 0; i < filters.length; i++) {
-            if (filters[i] == filter) {
-                return filterStates[i];
-            }
-        }
-        return null;
-    }
 
-    @Override
-    public void setFilterState(StreamFilter filter, Object state) {
-        StreamFilter[] filters = spec.filters();
-        if (filterStates == null) {
-            filterStates = new Object[filters.length];
-        }
-        for (int i = 0; i < filters.length; i++) {
-            if (filters[i] == filter) {
-                filterStates[i] = state;
-                return;
-            }
-        }
-    }
 
     /** Drain: close the connection after this exchange ({@code Connection: close} if the head is not out yet). */
     void closeConnectionAfter() {

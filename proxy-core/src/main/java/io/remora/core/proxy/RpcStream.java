@@ -10,6 +10,7 @@ import io.remora.core.config.ListenerSpec;
 import io.remora.core.digest.DigestLog;
 import io.remora.core.digest.DigestRecord;
 import io.remora.core.filter.Direction;
+import io.remora.core.filter.FilteredRequest;
 import io.remora.core.filter.FilterStatus;
 import io.remora.core.filter.RequestContext;
 import io.remora.core.filter.StreamFilter;
@@ -33,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * <p>Ownership: the stream holds one reference to the request frame from construction to {@link #complete}; a copy
  * of the reference goes to the codec when forwarding.
  */
-final class RpcStream implements RequestContext, Runnable {
+final class RpcStream extends FilteredRequest implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger("io.remora.proxy");
     /** When neither the request nor the route sets a timeout. */
@@ -45,10 +46,6 @@ final class RpcStream implements RequestContext, Runnable {
     private final long downstreamId;
     private final boolean oneway;
     private final long startNanos;
-    private int filterIndex;
-    /** Filters [0, passed) let the request through and get onComplete. */
-    private int passed;
-    private Object[] filterStates;
     private Cluster cluster;
     private Host host;
     private Route route;
@@ -85,30 +82,25 @@ final class RpcStream implements RequestContext, Runnable {
         runFilters();
     }
 
-    private void runFilters() {
-        StreamFilter[] filters = spec.filters();
-        while (filterIndex < filters.length) {
-            FilterStatus st;
-            try {
-                st = filters[filterIndex].onRequest(this);
-            } catch (RuntimeException e) {
-                log.error("filter {} failed on {}#{}", filters[filterIndex].getClass().getSimpleName(),
-                        frame.service(), frame.method(), e);
-                fail(ProxyError.BAD_REQUEST, "sidecar filter error: " + e);
-                return;
-            }
-            if (st == FilterStatus.CONTINUE) {
-                passed = ++filterIndex;
-            } else if (st == FilterStatus.PAUSE) {
-                return;
-            } else {
-                if (!done) {
-                    fail(ProxyError.BAD_REQUEST, "stopped by filter " + filters[filterIndex].getClass().getSimpleName());
-                }
-                return;
-            }
-        }
+
+    @Override
+    protected StreamFilter[] filters() {
+        return spec.filters();
+    }
+
+    @Override
+    protected boolean done() {
+        return done;
+    }
+
+    @Override
+    protected void afterFilters() {
         route();
+    }
+
+    @Override
+    protected String describe() {
+        return frame.service() + "#" + frame.method();
     }
 
     private void route() {
@@ -320,7 +312,8 @@ final class RpcStream implements RequestContext, Runnable {
     }
 
     /** Answers with the protocol's native error and ends the request. */
-    void fail(ProxyError error, String message) {
+    @Override
+    protected void fail(ProxyError error, String message) {
         if (!done && host != null && retry != null) {
             boolean retried = switch (error) {
                 // Never reached the provider: safe to retry on any route.
@@ -387,14 +380,7 @@ final class RpcStream implements RequestContext, Runnable {
                     host == null ? null : host.address(), frame.targetApp(), result.digestCode(), requestBytes,
                     responseBytes, duration / 1000, (duration - upstreamNanos) / 1000, callerIp()));
         }
-        StreamFilter[] filters = spec.filters();
-        for (int i = 0; i < passed; i++) {
-            try {
-                filters[i].onComplete(this, result, duration);
-            } catch (RuntimeException e) {
-                log.error("filter {} onComplete failed", filters[i].getClass().getSimpleName(), e);
-            }
-        }
+        completeFilters(result, duration);
         if (result == ResponseClass.OK && log.isInfoEnabled()) {
             log.info("{} {} {}#{} from {} -> {} {}: {} in {} us", spec.name(), frame.protocol(), frame.service(),
                     frame.method(), callerIp(), cluster == null ? "-" : cluster.name(),
@@ -458,11 +444,7 @@ final class RpcStream implements RequestContext, Runnable {
 
     @Override
     public void resume() {
-        if (done) {
-            return;
-        }
-        passed = ++filterIndex;
-        runFilters();
+        super.resume();
         LoopContext.current().flush();
     }
 
@@ -471,31 +453,5 @@ final class RpcStream implements RequestContext, Runnable {
         return downstream.eventLoop();
     }
 
-    @Override
-    public Object filterState(StreamFilter filter) {
-        if (filterStates == null) {
-            return null;
-        }
-        StreamFilter[] filters = spec.filters();
-        for (int i = 0; i < filters.length; i++) {
-            if (filters[i] == filter) {
-                return filterStates[i];
-            }
-        }
-        return null;
-    }
 
-    @Override
-    public void setFilterState(StreamFilter filter, Object state) {
-        StreamFilter[] filters = spec.filters();
-        if (filterStates == null) {
-            filterStates = new Object[filters.length];
-        }
-        for (int i = 0; i < filters.length; i++) {
-            if (filters[i] == filter) {
-                filterStates[i] = state;
-                return;
-            }
-        }
-    }
 }
