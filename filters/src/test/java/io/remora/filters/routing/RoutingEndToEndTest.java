@@ -258,6 +258,16 @@ class RoutingEndToEndTest {
         }
         assertTrue(failed >= 5, "failures seen: " + failed);
         await(() -> hostOf(base1).ejected(), 5000, "base1 isolated");
+        String clusters = sidecar.admin("GET", "/api/v1/clusters", null).body();
+        boolean shown = false;
+        for (com.fasterxml.jackson.databind.JsonNode c : new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(clusters).get("clusters")) {
+            for (com.fasterxml.jackson.databind.JsonNode h : c.get("hosts")) {
+                shown |= h.get("address").asText().equals(base1.address()) && h.get("isolated").asBoolean()
+                        && h.get("isolations").asInt() >= 1;
+            }
+        }
+        assertTrue(shown, "the admin clusters view shows the isolation: " + clusters);
         base1.failing = false;
         int before = base1.calls.get();
         Map<String, Integer> seen = count(s, 60);

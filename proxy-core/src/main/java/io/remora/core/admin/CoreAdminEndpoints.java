@@ -103,7 +103,11 @@ public final class CoreAdminEndpoints {
                 ho.put("address", h.address());
                 ho.put("weight", h.weight());
                 ho.set("labels", json.valueToTree(h.labels()));
-                ho.put("health", h.available(now) ? "healthy" : "connect_failed");
+                ho.put("health", h.failedHealthCheck() ? "failed_health_check"
+                        : h.available(now) ? "healthy" : "connect_failed");
+                ho.put("isolated", h.ejected());
+                ho.put("isolations", h.ejections());
+                ho.put("active_requests", h.activeRequests());
                 long req = h.requestCount();
                 long fail = h.failureCount();
                 ho.put("requests", req);

@@ -116,6 +116,8 @@ class ObservabilityTest {
         JsonNode host = clusters.get("clusters").get(0).get("hosts").get(0);
         assertEquals("z1", host.get("labels").get("zone").asText());
         assertEquals("healthy", host.get("health").asText());
+        assertEquals(false, host.get("isolated").asBoolean());
+        assertEquals(0, host.get("isolations").asInt());
         assertTrue(host.get("requests").asLong() >= 3);
         assertTrue(host.get("success_rate").asDouble() < 100.0, "the business error and timeout count as failures");
     }
