@@ -42,6 +42,9 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter {
     private Channel channel;
     private State state = State.CONNECTING;
     private int streams;
+    private Http2StreamChannelBootstrap streamBootstrap;
+    /** {@code @Sharable} (per-stream state lives in channel attributes): one for every stream. */
+    private static final Http2StreamFrameToHttpObjectCodec TO_HTTP = new Http2StreamFrameToHttpObjectCodec(false, false);
 
     Http2Upstream(HttpUpstreams pool, EventLoop loop, Cluster cluster, Host host) {
         this.pool = pool;
@@ -131,14 +134,12 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter {
         }
         streams++;
         StreamLink link = new StreamLink(host, hostMetrics);
-        Future<Http2StreamChannel> f = new Http2StreamChannelBootstrap(channel)
-                .handler(new ChannelInitializer<Http2StreamChannel>() {
-                    @Override
-                    protected void initChannel(Http2StreamChannel ch) {
-                        ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false, false));
-                        ch.pipeline().addLast(link);
-                    }
-                }).open();
+        // one bootstrap per connection: open() takes the handler synchronously on this loop
+        Http2StreamChannelBootstrap b = streamBootstrap;
+        if (b == null) {
+            b = streamBootstrap = new Http2StreamChannelBootstrap(channel);
+        }
+        Future<Http2StreamChannel> f = b.handler(link).open();
         f.addListener(done -> {
             if (f.isSuccess()) {
                 ex.upstreamReady(link);
@@ -189,6 +190,12 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter {
 
         StreamLink(Host host, HostMetrics hm) {
             super(host, hm);
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            super.handlerAdded(ctx);
+            ctx.pipeline().addBefore(ctx.name(), null, TO_HTTP); // no per-stream initializer and codec
         }
 
         @Override

@@ -229,7 +229,7 @@ final class HttpExchange extends FilteredRequest implements Runnable {
                 writeUp(c);
             }
         }
-        up.flush();
+        FlushBatch.flushLater(up);
         if (!requestReceived) {
             down.setReadable(up.isWritable());
         }
@@ -480,7 +480,7 @@ final class HttpExchange extends FilteredRequest implements Runnable {
     void downstreamReadComplete() {
         Channel u = up;
         if (u != null) {
-            u.flush();
+            FlushBatch.flushLater(u);
         }
     }
 
@@ -492,7 +492,7 @@ final class HttpExchange extends FilteredRequest implements Runnable {
     }
 
     void flushDownstream() {
-        down.channel().flush();
+        FlushBatch.flushLater(down.channel());
     }
 
     /** The caller went away. */

@@ -25,6 +25,9 @@ final class HttpHeadersUtil {
      * {@code Keep-Alive}, {@code Transfer-Encoding}, {@code Upgrade}, every {@code Proxy-*}, and {@code TE} unless it
      * is {@code trailers} (gRPC needs that one end to end), plus Netty's {@code x-http2-*} conversion headers.
      */
+    private static final io.netty.handler.codec.http2.HttpConversionUtil.ExtensionHeaderNames[] EXT_NAMES =
+            io.netty.handler.codec.http2.HttpConversionUtil.ExtensionHeaderNames.values();
+
     static void stripHopByHop(HttpHeaders h) {
         if (h.contains(HttpHeaderNames.CONNECTION)) { // most requests have none: no list, no split
             for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
@@ -48,6 +51,11 @@ final class HttpHeadersUtil {
             } else {
                 h.remove(HttpHeaderNames.TE);
             }
+        }
+        // the HTTP/2 converter's own x-http2-* names, on every h2 request: removed by name, so the scan below
+        // (building a name set) runs only for the rare proxy-* or unknown x-http2-* header
+        for (io.netty.handler.codec.http2.HttpConversionUtil.ExtensionHeaderNames e : EXT_NAMES) {
+            h.remove(e.text());
         }
         Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence();
         boolean any = false;

@@ -80,12 +80,14 @@ final class HttpPipelines {
                 .build();
     }
 
+    /** {@code @Sharable} (per-stream state lives in channel attributes): one for every downstream stream. */
+    private static final Http2StreamFrameToHttpObjectCodec H2_TO_HTTP = new Http2StreamFrameToHttpObjectCodec(true, false);
+
     static ChannelInitializer<Http2StreamChannel> streamInitializer(Http2Downstream conn) {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Http2StreamChannel ch) {
-                ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true, false));
-                ch.pipeline().addLast(new Http2StreamDownstream(conn));
+                ch.pipeline().addLast(H2_TO_HTTP, new Http2StreamDownstream(conn));
             }
         };
     }

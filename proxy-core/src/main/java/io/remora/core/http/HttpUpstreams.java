@@ -26,6 +26,12 @@ import java.util.Map;
 final class HttpUpstreams {
 
     static final int MAX_IDLE_PER_HOST = 64;
+    /**
+     * HTTP/1.1 connections (connecting, busy or idle) per host and event loop; exchanges beyond it wait for one to
+     * come free. Unbounded, an open-loop burst opened one connection per in-flight request: thousands of connects at
+     * once overflowed the origin's accept backlog and timed out as 502s.
+     */
+    static final int MAX_CONNECTIONS_PER_HOST = 256;
     static final int MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
 
     private static final FastThreadLocal<HttpUpstreams> CURRENT = new FastThreadLocal<>() {
@@ -43,8 +49,23 @@ final class HttpUpstreams {
 
     private static final class PerHost {
         final ArrayDeque<H1Link> idle = new ArrayDeque<>();
+        /** Exchanges waiting for a connection while {@link #MAX_CONNECTIONS_PER_HOST} are open. */
+        final ArrayDeque<HttpExchange> waiting = new ArrayDeque<>();
         int busy;
+        /** HTTP/1.1 connections connecting, busy or idle. */
+        int conns;
+        EventLoop loop;
+        Cluster cluster;
+        Host host;
         Http2Upstream h2;
+
+        HttpExchange nextWaiting() {
+            HttpExchange ex;
+            while ((ex = waiting.poll()) != null && ex.isDone()) {
+                // timed out or cancelled while waiting
+            }
+            return ex;
+        }
     }
 
     /** {@code fresh}: do not take an idle connection (a retry after a stale one). */
@@ -59,11 +80,15 @@ final class HttpUpstreams {
             c.open(ex);
             return;
         }
-        if (ph.busy >= cluster.maxPendingRequests()) {
-            ex.fail(ProxyError.OVERFLOW, "upstream overflow: " + ph.busy + " requests in flight to "
-                    + host.address() + " of cluster " + cluster.name() + " on this event loop");
+        if (ph.busy + ph.waiting.size() >= cluster.maxPendingRequests()) {
+            ex.fail(ProxyError.OVERFLOW, "upstream overflow: " + (ph.busy + ph.waiting.size())
+                    + " requests in flight or waiting to " + host.address() + " of cluster " + cluster.name()
+                    + " on this event loop");
             return;
         }
+        ph.loop = loop;
+        ph.cluster = cluster;
+        ph.host = host;
         H1Link l;
         while (!fresh && (l = ph.idle.pollLast()) != null) {
             if (l.channel.isActive()) {
@@ -74,10 +99,14 @@ final class HttpUpstreams {
                 return;
             }
         }
+        if (ph.conns >= MAX_CONNECTIONS_PER_HOST) {
+            ph.waiting.add(ex);
+            return;
+        }
         connectH1(ex, loop, cluster, host, ph);
     }
 
-    private void connectH1(HttpExchange ex, EventLoop loop, Cluster cluster, Host host, PerHost ph) {
+    private static void connectH1(HttpExchange ex, EventLoop loop, Cluster cluster, Host host, PerHost ph) {
         HostMetrics hm = cluster.metrics().host(host.address());
         H1Link link = new H1Link(host, hm, ph);
         Bootstrap b = new Bootstrap()
@@ -96,6 +125,7 @@ final class HttpUpstreams {
                     }
                 });
         ph.busy++;
+        ph.conns++;
         ChannelFuture f = b.connect(host.socketAddress());
         f.addListener(done -> {
             if (f.isSuccess()) {
@@ -105,16 +135,35 @@ final class HttpUpstreams {
                 ex.upstreamReady(link);
             } else {
                 ph.busy--;
+                ph.conns--;
                 link.busy = false;
                 host.markConnectFailure(System.nanoTime());
                 hm.connectFailed();
                 String reason = f.cause() == null ? "unknown" : f.cause().getMessage();
                 HttpExchange.log.warn("cannot connect to upstream {}: {}", host, reason);
-                ex.upstreamFailed(ProxyError.UPSTREAM_CONNECT_FAILURE, "cannot connect to upstream "
-                        + host.address() + " of cluster " + cluster.name() + ": " + reason);
+                String message = "cannot connect to upstream " + host.address() + " of cluster " + cluster.name()
+                        + ": " + reason;
+                ex.upstreamFailed(ProxyError.UPSTREAM_CONNECT_FAILURE, message);
+                if (ph.conns == 0) { // nothing left that could serve the waiters
+                    HttpExchange w;
+                    while ((w = ph.nextWaiting()) != null) {
+                        w.upstreamFailed(ProxyError.UPSTREAM_CONNECT_FAILURE, message);
+                        w.flushDownstream();
+                    }
+                }
             }
             ex.flushDownstream();
         });
+    }
+
+    /** A connection slot came free: a waiting exchange gets a new connection. */
+    private static void connectForWaiter(PerHost ph) {
+        if (ph.conns < MAX_CONNECTIONS_PER_HOST && !ph.waiting.isEmpty()) {
+            HttpExchange ex = ph.nextWaiting();
+            if (ex != null) {
+                connectH1(ex, ph.loop, ph.cluster, ph.host, ph);
+            }
+        }
     }
 
     void removeH2(Host host, Http2Upstream c) {
@@ -147,6 +196,18 @@ final class HttpUpstreams {
                 busy = false;
                 ph.busy--;
             }
+            if (reusable && channel.isActive()) {
+                HttpExchange next = ph.nextWaiting();
+                if (next != null) { // straight to the next waiting exchange, no trip through the idle list
+                    channel.config().setAutoRead(true);
+                    reused = false;
+                    busy = true;
+                    ph.busy++;
+                    next.upstreamReady(this);
+                    next.flushDownstream();
+                    return;
+                }
+            }
             // keep at least as many idle as are busy: under more concurrency than the floor, closing the surplus
             // meant a new upstream connection per request (connect + codec setup + close on every exchange)
             if (reusable && channel.isActive() && ph.idle.size() < Math.max(MAX_IDLE_PER_HOST, ph.busy + 1)) {
@@ -166,7 +227,9 @@ final class HttpUpstreams {
             ph.idle.remove(this);
             if (connected) {
                 connected = false;
+                ph.conns--;
                 hostMetrics.closed(false);
+                connectForWaiter(ph);
             }
         }
     }
