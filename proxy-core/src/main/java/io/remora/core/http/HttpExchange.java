@@ -124,7 +124,6 @@ final class HttpExchange extends FilteredRequest implements Runnable {
         runFilters();
     }
 
-
     @Override
     protected StreamFilter[] filters() {
         return spec.filters();
@@ -727,13 +726,10 @@ final class HttpExchange extends FilteredRequest implements Runnable {
         failWith(error, message, nativeStatus);
     }
 
-
     @Override
     public EventExecutor executor() {
         return down.channel().eventLoop();
     }
-
-
 
     /** Drain: close the connection after this exchange ({@code Connection: close} if the head is not out yet). */
     void closeConnectionAfter() {

@@ -82,7 +82,6 @@ final class RpcStream extends FilteredRequest implements Runnable {
         runFilters();
     }
 
-
     @Override
     protected StreamFilter[] filters() {
         return spec.filters();
@@ -452,6 +451,5 @@ final class RpcStream extends FilteredRequest implements Runnable {
     public EventExecutor executor() {
         return downstream.eventLoop();
     }
-
 
 }
