@@ -54,3 +54,26 @@ wait_for() {
     sleep 0.2
   done
 }
+
+# run_dir_with_cleanup <prefix>: a fresh RUN_DIR and an EXIT trap that stops every pid added to PIDS and removes
+# RUN_DIR (kept, and named on stderr, when the script fails).
+run_dir_with_cleanup() {
+  RUN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")"
+  PIDS=()
+  trap _cleanup_run_dir EXIT
+  trap 'exit 130' INT TERM
+}
+_cleanup_run_dir() {
+  local status=$?
+  for pid in ${PIDS[@]+"${PIDS[@]}"}; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in ${PIDS[@]+"${PIDS[@]}"}; do
+    wait "$pid" 2>/dev/null || true
+  done
+  if [ "$status" -ne 0 ]; then
+    echo "$SCRIPT_NAME: process output and logs kept in $RUN_DIR" >&2
+  else
+    rm -rf "$RUN_DIR"
+  fi
+}

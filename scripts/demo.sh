@@ -18,24 +18,7 @@ done
 
 build
 
-RUN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/remora-demo.XXXXXX")"
-PIDS=()
-cleanup() {
-  local status=$?
-  for pid in ${PIDS[@]+"${PIDS[@]}"}; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in ${PIDS[@]+"${PIDS[@]}"}; do
-    wait "$pid" 2>/dev/null || true
-  done
-  if [ "$status" -ne 0 ]; then
-    echo "demo: process output kept in $RUN_DIR" >&2
-  else
-    rm -rf "$RUN_DIR"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+run_dir_with_cleanup remora-demo
 
 # start_provider <name> <main class> <port>: starts it in the background, sets LAST_PID
 start_provider() {

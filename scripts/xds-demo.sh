@@ -20,24 +20,7 @@ ADMIN=127.0.0.1:34911
 
 build
 
-RUN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/remora-xds-demo.XXXXXX")"
-PIDS=()
-cleanup() {
-  local status=$?
-  for pid in ${PIDS[@]+"${PIDS[@]}"}; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in ${PIDS[@]+"${PIDS[@]}"}; do
-    wait "$pid" 2>/dev/null || true
-  done
-  if [ "$status" -ne 0 ]; then
-    echo "xds-demo: process output and logs kept in $RUN_DIR" >&2
-  else
-    rm -rf "$RUN_DIR"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+run_dir_with_cleanup remora-xds-demo
 
 # start_java <name> <main class> <args...>: starts it in the background, sets LAST_PID
 start_java() {
