@@ -17,4 +17,14 @@ public interface LogFiles {
      * {@code defaultLevel}. Calling it again returns the same logger.
      */
     Logger fileLogger(String fileName, String defaultLevel);
+
+    /**
+     * A logger that only holds {@code <dir>/<fileName>}'s run-time level (listed and switched by the admin log-level
+     * API like the others) and writes nowhere: for writers that write the file themselves and only ask
+     * {@code isInfoEnabled()}. Calling it again, or {@link #fileLogger} for the same file afterwards, returns the same
+     * logger. The default, for implementations without levels, is {@link #fileLogger}.
+     */
+    default Logger levelOnly(String fileName, String defaultLevel) {
+        return fileLogger(fileName, defaultLevel);
+    }
 }

@@ -87,11 +87,22 @@ public final class LogManager implements LogFiles {
 
     @Override
     public org.slf4j.Logger fileLogger(String fileName, String defaultLevel) {
+        return fileLogger(fileName, defaultLevel, true);
+    }
+
+    @Override
+    public org.slf4j.Logger levelOnly(String fileName, String defaultLevel) {
+        return fileLogger(fileName, defaultLevel, false);
+    }
+
+    private org.slf4j.Logger fileLogger(String fileName, String defaultLevel, boolean appender) {
         Path file = dir.resolve(fileName).normalize();
         return byPath.computeIfAbsent(file.toString(), k -> {
             Logger l = context.getLogger(FILE_LOGGER_PREFIX + fileName.replace('.', '_'));
             l.setAdditive(false);
-            l.addAppender(fileAppender(context, file));
+            if (appender) {
+                l.addAppender(fileAppender(context, file));
+            }
             setLevel(l, defaultLevel == null ? "INFO" : defaultLevel);
             return l;
         });
