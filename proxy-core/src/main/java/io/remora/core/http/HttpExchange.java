@@ -22,7 +22,6 @@ import io.remora.core.cluster.Host;
 import io.remora.core.cluster.HostSet;
 import io.remora.core.config.ListenerSpec;
 import io.remora.core.digest.DigestLog;
-import io.remora.core.digest.DigestRecord;
 import io.remora.core.filter.Direction;
 import io.remora.core.filter.FilteredRequest;
 import io.remora.core.filter.FilterStatus;
@@ -658,13 +657,15 @@ final class HttpExchange extends FilteredRequest implements Runnable {
         }
         DigestLog digest = down.slot().digest();
         boolean inbound = spec.direction() == Direction.INBOUND;
-        if (digest != null && digest.enabled(inbound)) {
+        DigestLog.Entry d = digest != null && digest.enabled(inbound) ? digest.claim(inbound) : null;
+        if (d != null) {
             long upstreamNanos = answeredNanos != 0 ? answeredNanos - sentNanos : 0;
-            digest.offer(new DigestRecord(System.currentTimeMillis(), inbound, localApp(), view.traceId(), null,
-                    service, method, view.protocol(), grpc ? "grpc" : "sync", host == null ? null : host.address(),
-                    null, rc.digestCode(), (int) Math.min(Integer.MAX_VALUE, requestBytes),
-                    (int) Math.min(Integer.MAX_VALUE, responseBytes), duration / 1000,
-                    (duration - upstreamNanos) / 1000, callerIp()));
+            d.time(System.currentTimeMillis()).app(localApp()).traceId(view.traceId()).service(service)
+                    .method(method).protocol(view.protocol()).callType(grpc ? "grpc" : "sync")
+                    .target(host == null ? null : host.address(), null).result(rc.digestCode())
+                    .bytes(requestBytes, responseBytes).micros(duration / 1000, (duration - upstreamNanos) / 1000)
+                    .callerIp(callerIp());
+            digest.publish(d);
         }
         completeFilters(rc, duration);
         if (rc == ResponseClass.OK && log.isInfoEnabled()) {

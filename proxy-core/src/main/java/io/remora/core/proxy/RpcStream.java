@@ -8,7 +8,6 @@ import io.remora.core.cluster.Host;
 import io.remora.core.cluster.HostSet;
 import io.remora.core.config.ListenerSpec;
 import io.remora.core.digest.DigestLog;
-import io.remora.core.digest.DigestRecord;
 import io.remora.core.filter.Direction;
 import io.remora.core.filter.FilteredRequest;
 import io.remora.core.filter.FilterStatus;
@@ -372,12 +371,15 @@ final class RpcStream extends FilteredRequest implements Runnable {
         endTry(!result.isError());
         DigestLog digest = downstream.digest();
         boolean inbound = spec.direction() == Direction.INBOUND;
-        if (digest != null && digest.enabled(inbound)) {
+        DigestLog.Entry d = digest != null && digest.enabled(inbound) ? digest.claim(inbound) : null;
+        if (d != null) {
             long upstreamNanos = answeredNanos != 0 ? answeredNanos - sentNanos : 0;
-            digest.offer(new DigestRecord(System.currentTimeMillis(), inbound, localApp(), frame.traceId(),
-                    frame.rpcId(), frame.service(), frame.method(), frame.protocol(), oneway ? "oneway" : "sync",
-                    host == null ? null : host.address(), frame.targetApp(), result.digestCode(), requestBytes,
-                    responseBytes, duration / 1000, (duration - upstreamNanos) / 1000, callerIp()));
+            d.time(System.currentTimeMillis()).app(localApp()).traceId(frame.traceId()).rpcId(frame.rpcId())
+                    .service(frame.service()).method(frame.method()).protocol(frame.protocol())
+                    .callType(oneway ? "oneway" : "sync").target(host == null ? null : host.address(),
+                            frame.targetApp()).result(result.digestCode()).bytes(requestBytes, responseBytes)
+                    .micros(duration / 1000, (duration - upstreamNanos) / 1000).callerIp(callerIp());
+            digest.publish(d);
         }
         completeFilters(result, duration);
         if (result == ResponseClass.OK && log.isInfoEnabled()) {
