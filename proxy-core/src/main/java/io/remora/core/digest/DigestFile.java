@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One digest file as the writer thread sees it: a reusable byte buffer of whole lines, written in batches through a
  * FileChannel, rolled by size like the other logs ({@code name.1} .. {@code name.5}). A failed write drops the
- * buffered lines (counted), logs one WARN per failure streak and reopens the file on the next batch. Writer thread only.
+ * buffered lines (counted), logs one WARN per failure streak and reopens the file on the next batch.
+ * Writer thread only.
  */
 final class DigestFile {
 

@@ -13,7 +13,7 @@ final class DigestFormat {
 
     /** Longer field values are cut here, so a line has a known upper size (see {@link #MAX_LINE}). */
     static final int MAX_FIELD_CHARS = 512;
-    /** 12 text fields of at most 3 bytes a char (a surrogate pair is 4 bytes for 2 chars) plus separators and numbers. */
+    /** 12 text fields of at most 3 bytes a char (a surrogate pair: 4 bytes for 2 chars), separators, numbers. */
     static final int MAX_LINE = 12 * (MAX_FIELD_CHARS * 3 + 2) + 128;
 
     private final ZoneId zone;

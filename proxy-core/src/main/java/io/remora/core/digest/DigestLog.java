@@ -120,9 +120,10 @@ public final class DigestLog implements AutoCloseable {
     }
 
     /**
-     * Claims the next entry for a call in this direction; never blocks. Returns null (and counts a drop) when the ring is
-     * full, or null once closed. A non-null entry MUST be filled and then {@link #publish published} right away on the
-     * same thread: the writer waits for it in order. Unset fields are written as {@code -} or 0.
+     * Claims the next entry for a call in this direction; never blocks. Returns null (and counts a drop) when the ring
+     * is full, or null once closed. A non-null entry MUST be filled and then {@link #publish published} right away on
+     * the same thread (publish in a finally): the writer waits for it in order. Unset fields are written as {@code -}
+     * or 0.
      */
     public Entry claim(boolean inbound) {
         if (closed) {

@@ -660,12 +660,15 @@ final class HttpExchange extends FilteredRequest implements Runnable {
         DigestLog.Entry d = digest != null && digest.enabled(inbound) ? digest.claim(inbound) : null;
         if (d != null) {
             long upstreamNanos = answeredNanos != 0 ? answeredNanos - sentNanos : 0;
-            d.time(System.currentTimeMillis()).app(localApp()).traceId(view.traceId()).service(service)
-                    .method(method).protocol(view.protocol()).callType(grpc ? "grpc" : "sync")
-                    .target(host == null ? null : host.address(), null).result(rc.digestCode())
-                    .bytes(requestBytes, responseBytes).micros(duration / 1000, (duration - upstreamNanos) / 1000)
-                    .callerIp(callerIp());
-            digest.publish(d);
+            try { // published even if a getter throws: the writer waits for every claimed entry
+                d.time(System.currentTimeMillis()).app(localApp()).traceId(view.traceId()).service(service)
+                        .method(method).protocol(view.protocol()).callType(grpc ? "grpc" : "sync")
+                        .target(host == null ? null : host.address(), null).result(rc.digestCode())
+                        .bytes(requestBytes, responseBytes)
+                        .micros(duration / 1000, (duration - upstreamNanos) / 1000).callerIp(callerIp());
+            } finally {
+                digest.publish(d);
+            }
         }
         completeFilters(rc, duration);
         if (rc == ResponseClass.OK && log.isInfoEnabled()) {

@@ -374,12 +374,15 @@ final class RpcStream extends FilteredRequest implements Runnable {
         DigestLog.Entry d = digest != null && digest.enabled(inbound) ? digest.claim(inbound) : null;
         if (d != null) {
             long upstreamNanos = answeredNanos != 0 ? answeredNanos - sentNanos : 0;
-            d.time(System.currentTimeMillis()).app(localApp()).traceId(frame.traceId()).rpcId(frame.rpcId())
-                    .service(frame.service()).method(frame.method()).protocol(frame.protocol())
-                    .callType(oneway ? "oneway" : "sync").target(host == null ? null : host.address(),
-                            frame.targetApp()).result(result.digestCode()).bytes(requestBytes, responseBytes)
-                    .micros(duration / 1000, (duration - upstreamNanos) / 1000).callerIp(callerIp());
-            digest.publish(d);
+            try { // published even if a getter throws: the writer waits for every claimed entry
+                d.time(System.currentTimeMillis()).app(localApp()).traceId(frame.traceId()).rpcId(frame.rpcId())
+                        .service(frame.service()).method(frame.method()).protocol(frame.protocol())
+                        .callType(oneway ? "oneway" : "sync").target(host == null ? null : host.address(),
+                                frame.targetApp()).result(result.digestCode()).bytes(requestBytes, responseBytes)
+                        .micros(duration / 1000, (duration - upstreamNanos) / 1000).callerIp(callerIp());
+            } finally {
+                digest.publish(d);
+            }
         }
         completeFilters(result, duration);
         if (result == ResponseClass.OK && log.isInfoEnabled()) {
