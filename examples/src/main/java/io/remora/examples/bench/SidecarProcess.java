@@ -53,7 +53,7 @@ final class SidecarProcess implements AutoCloseable {
     /** {@code extraJvmOpts} go to the launcher's REMORA_EXTRA_OPTS (or after the class-path variant's flags). */
     static SidecarProcess start(Path remoraHome, Path config, Path workDir, int adminPort, String extraJvmOpts)
             throws Exception {
-        List<String> cmd = new ArrayList<>();
+        List<String> cmd = new ArrayList<>(Pinning.proxyPrefix());
         if (remoraHome != null) {
             Path launcher = remoraHome.resolve("bin/remora").toAbsolutePath();
             if (!Files.isExecutable(launcher)) {
