@@ -21,7 +21,8 @@ final class SidecarProcess implements AutoCloseable {
 
     /** The launcher's memory flags, for the class-path variant (keep in step with dist bin/remora). */
     private static final List<String> JVM_FLAGS = List.of("-Xms64m", "-Xmx256m", "-XX:+UseSerialGC",
-            "-XX:MaxDirectMemorySize=256m", "-XX:MaxMetaspaceSize=128m", "-XX:ReservedCodeCacheSize=64m", "-Xss512k");
+            "-XX:MaxDirectMemorySize=256m", "-XX:MaxMetaspaceSize=128m", "-XX:ReservedCodeCacheSize=64m", "-Xss512k",
+            "-Dio.netty.jfr.enabled=false");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
     private final Process process;
