@@ -228,6 +228,26 @@ final class Http1Downstream extends ChannelInboundHandlerAdapter implements Down
     }
 
     @Override
+    public boolean isWritable() {
+        return channel.isWritable();
+    }
+
+    @Override
+    public void write(HttpObject msg) {
+        channel.write(msg, channel.voidPromise());
+    }
+
+    @Override
+    public void writeHeaders(io.netty.handler.codec.http2.Http2Headers headers, boolean endStream) {
+        throw new IllegalStateException("HTTP/1 caller: the exchange converts h2 heads");
+    }
+
+    @Override
+    public void writeData(ByteBuf data, boolean endStream) {
+        channel.write(Http2Convert.content(data, endStream), channel.voidPromise());
+    }
+
+    @Override
     public void setReadable(boolean readable) {
         exchangeWantsRead = readable;
         updateRead();

@@ -1,6 +1,7 @@
 package io.remora.core.http;
 
 import io.netty.channel.Channel;
+import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -14,6 +15,9 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -44,6 +48,9 @@ import org.slf4j.LoggerFactory;
  * upstream link from the loop's pool, then both bodies streamed with back-pressure (a side stops reading while the
  * other is not writable). Lives on its downstream channel's event loop, which is also its upstream's loop.
  *
+ * <p>Two forms of heads: HTTP/1 objects and h2 header blocks ({@link Http2Headers}); each side gets its own form,
+ * converted only when the two sides differ (h2 to h2 passes headers and DATA slices through).
+ *
  * <p>Ownership: the request head (if it is a full message) and every body chunk are either written onward, queued
  * in {@link #pending} until the upstream is ready, or released.
  */
@@ -55,7 +62,10 @@ final class HttpExchange extends FilteredRequest implements Runnable {
     private final DownstreamSide down;
     private final ListenerSpec spec;
     private final HttpSettings settings;
-    private final HttpRequest request;
+    /** HTTP/1 form of the request head: the caller's, or converted from {@link #h2Request} for an HTTP/1 upstream. */
+    private HttpRequest request;
+    /** The h2 caller's header block (null for an HTTP/1 caller). */
+    private final Http2Headers h2Request;
     private final HttpRequestView view;
     private final long startNanos;
     private final boolean grpc;
@@ -75,7 +85,6 @@ final class HttpExchange extends FilteredRequest implements Runnable {
     private boolean done;
     private boolean retried;
     private UpstreamLink link;
-    private Channel up;
     private Cluster cluster;
     private Host host;
     private Route route;
@@ -85,12 +94,15 @@ final class HttpExchange extends FilteredRequest implements Runnable {
     private long sentNanos;
     private long answeredNanos;
     private ResponseClass result = ResponseClass.OK;
+    /** An h2 upstream's RST_STREAM code, passed on to an h2 caller (-1: none). */
+    long upstreamResetCode = -1;
 
     HttpExchange(DownstreamSide down, HttpRequest request, long startNanos) {
         this.down = down;
         this.spec = down.slot().spec();
         this.settings = down.settings();
         this.request = request;
+        this.h2Request = null;
         this.startNanos = startNanos;
         this.requestVersion = request.protocolVersion();
         this.keepAlive = down.http2() || HttpUtil.isKeepAlive(request);
@@ -109,14 +121,55 @@ final class HttpExchange extends FilteredRequest implements Runnable {
         }
     }
 
+    /** A request from an HTTP/2 caller, its header block kept as is; {@code endStream}: no body follows. */
+    HttpExchange(DownstreamSide down, Http2Headers headers, boolean endStream, long startNanos) {
+        this.down = down;
+        this.spec = down.slot().spec();
+        this.settings = down.settings();
+        this.request = null;
+        this.h2Request = headers;
+        this.startNanos = startNanos;
+        this.requestVersion = HttpVersion.HTTP_1_1;
+        this.keepAlive = true;
+        this.requestChunked = false;
+        this.head = io.netty.util.AsciiString.contentEquals("HEAD", headers.method());
+        HttpHeadersUtil.stripHopByHop(headers);
+        String idHeader = settings.requestIdHeader();
+        if (!idHeader.isEmpty() && !headers.contains(idHeader)) {
+            headers.set(idHeader, HttpHeadersUtil.newRequestId());
+        }
+        this.view = new HttpRequestView(headers, idHeader);
+        this.grpc = view.isGrpc();
+        requestReceived = endStream;
+    }
+
+    private long requestContentLength() {
+        if (h2Request == null) {
+            return HttpUtil.getContentLength(request, -1L);
+        }
+        CharSequence v = h2Request.get(HttpHeaderNames.CONTENT_LENGTH);
+        if (v == null) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(v.toString().trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private String methodName() {
+        return view.method();
+    }
+
     boolean isDone() {
         return done;
     }
 
     void start() {
         long max = settings.maxRequestBodyBytes();
-        if (max > 0 && HttpUtil.getContentLength(request, -1L) > max) {
-            failWith(ProxyError.BAD_REQUEST, "request body of " + HttpUtil.getContentLength(request, -1L)
+        if (max > 0 && requestContentLength() > max) {
+            failWith(ProxyError.BAD_REQUEST, "request body of " + requestContentLength()
                     + " bytes is over the limit of " + max, 413);
             return;
         }
@@ -140,7 +193,7 @@ final class HttpExchange extends FilteredRequest implements Runnable {
 
     @Override
     protected String describe() {
-        return request.method() + " " + request.uri();
+        return methodName() + " " + view.uri();
     }
 
     private void route() {
@@ -149,7 +202,7 @@ final class HttpExchange extends FilteredRequest implements Runnable {
         }
         Route r = spec.routes().match(view, destination());
         if (r == null) {
-            fail(ProxyError.NO_ROUTE, "no route for " + request.method() + " " + view.service() + view.path()
+            fail(ProxyError.NO_ROUTE, "no route for " + methodName() + " " + view.service() + view.path()
                     + " on listener " + spec.name());
             return;
         }
@@ -184,7 +237,7 @@ final class HttpExchange extends FilteredRequest implements Runnable {
             return;
         }
         host = h;
-        long grpcTimeout = grpc ? HttpHeadersUtil.grpcTimeoutNanos(request.headers().get("grpc-timeout")) : -1;
+        long grpcTimeout = grpc ? HttpHeadersUtil.grpcTimeoutNanos(view.header("grpc-timeout")) : -1;
         long timeoutNanos = grpcTimeout > 0 ? grpcTimeout
                 : TimeUnit.MILLISECONDS.toNanos(r.timeoutMillis() > 0 ? r.timeoutMillis() : DEFAULT_TIMEOUT_MILLIS);
         long remaining = startNanos + timeoutNanos - now;
@@ -206,32 +259,93 @@ final class HttpExchange extends FilteredRequest implements Runnable {
         }
         link = l;
         l.exchange = this;
-        up = l.channel;
-        if (!requestHeadWritten) {
-            prepareRequestHead(l.http2());
-        }
         sentNanos = System.nanoTime();
         cluster.metrics().requestSent();
         l.hostMetrics.request();
-        up.write(request, up.voidPromise());
-        if (requestHeadWritten) { // a retry of a bodiless request: the original end of body went with the dead link
-            up.write(LastHttpContent.EMPTY_LAST_CONTENT, up.voidPromise());
+        if (l.http2()) {
+            writeHeadH2(l);
+        } else {
+            writeHeadH1(l);
         }
         requestHeadWritten = true;
-        if (request instanceof LastHttpContent) {
-            requestSent = true;
-        }
         if (pending != null) {
             HttpContent c;
             while ((c = pending.poll()) != null) {
                 writeUp(c);
             }
         }
-        FlushBatch.flushLater(up);
+        if (link == null) {
+            return; // failed while writing (an h2 stream that could not be opened)
+        }
+        l.flush();
         if (!requestReceived) {
-            down.setReadable(up.isWritable());
+            down.setReadable(l.isWritable());
         }
     }
+
+    private void writeHeadH1(UpstreamLink l) {
+        boolean retry = requestHeadWritten;
+        if (request == null) { // an h2 caller: converted once (a retry reuses it)
+            request = Http2Convert.toHttp1Request(h2Request);
+        }
+        if (!retry) {
+            prepareRequestHead(false);
+        }
+        l.write(request);
+        if (request instanceof LastHttpContent) {
+            requestSent = true;
+        } else if (retry || (h2Request != null && requestReceived && pending == null)) {
+            // a retry of a bodiless request (its end went with the dead link), or an h2 request without a body
+            l.write(LastHttpContent.EMPTY_LAST_CONTENT);
+            requestSent = true;
+        }
+    }
+
+    private void writeHeadH2(UpstreamLink l) {
+        boolean retry = requestHeadWritten;
+        Http2Headers h;
+        if (h2Request != null) {
+            h = h2Request;
+            if (!retry) {
+                prepareH2RequestHead(h);
+            }
+        } else {
+            if (!retry) {
+                prepareRequestHead(true);
+            }
+            h = Http2Convert.toHttp2(request);
+        }
+        if (request instanceof LastHttpContent last) { // a full HTTP/1 request (h2c upgrade): body and end follow
+            if (!last.content().isReadable() && last.trailingHeaders().isEmpty()) {
+                last.release();
+                l.writeHeaders(h, true);
+            } else {
+                l.writeHeaders(h, false);
+                l.write(last);
+            }
+            requestSent = true;
+            return;
+        }
+        boolean end = requestReceived && pending == null && h2Request != null;
+        l.writeHeaders(h, end);
+        if (end) {
+            requestSent = true;
+        }
+    }
+
+    private void prepareH2RequestHead(Http2Headers h) {
+        if (settings.xForwarded()) {
+            String ip = down.callerIp();
+            CharSequence xff = h.get("x-forwarded-for");
+            h.set("x-forwarded-for", xff == null ? ip : xff + ", " + ip);
+            if (!h.contains("x-forwarded-proto")) {
+                h.set("x-forwarded-proto", "http");
+            }
+        }
+        h.scheme(HTTP);
+    }
+
+    private static final io.netty.util.AsciiString HTTP = io.netty.util.AsciiString.cached("http");
 
     private void prepareRequestHead(boolean h2) {
         HttpHeaders h = request.headers();
@@ -248,7 +362,8 @@ final class HttpExchange extends FilteredRequest implements Runnable {
         } else {
             request.setProtocolVersion(HttpVersion.HTTP_1_1);
             if (!(request instanceof FullHttpMessage) && !HttpUtil.isContentLengthSet(request)
-                    && (requestChunked || down.http2())) {
+                    && (requestChunked || (down.http2() && !(h2Request != null && requestReceived
+                    && pending == null)))) {
                 h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
             }
         }
@@ -262,12 +377,22 @@ final class HttpExchange extends FilteredRequest implements Runnable {
         if (c instanceof LastHttpContent) {
             requestSent = true;
         }
-        up.write(c, up.voidPromise());
+        UpstreamLink l = link;
+        if (c instanceof Http2Convert.Trailers t) {
+            if (l.http2()) {
+                l.writeHeaders(t.headers, true);
+            } else {
+                l.write(Http2Convert.toHttp1Trailers(t.headers));
+            }
+            return;
+        }
+        l.write(c);
     }
 
     void upstreamWritabilityChanged() {
-        if (!done && !requestReceived && up != null) {
-            down.setReadable(up.isWritable());
+        UpstreamLink l = link;
+        if (!done && !requestReceived && l != null) {
+            down.setReadable(l.isWritable());
         }
     }
 
@@ -277,13 +402,12 @@ final class HttpExchange extends FilteredRequest implements Runnable {
         }
         UpstreamLink l = link;
         link = null;
-        up = null;
         if (!responseStarted && l != null && l.reused && !retried && requestReceived && requestBytes == 0
-                && !(request instanceof FullHttpMessage)) {
+                && !(request instanceof FullHttpMessage) && pending == null) {
             // a pooled keep-alive connection the server had closed meanwhile: try once on a fresh one
             retried = true;
             cluster.metrics().requestDone(-1);
-            HttpUpstreams.current().acquire(this, down.channel().eventLoop(), cluster, host, false, true);
+            HttpUpstreams.current().acquire(this, down.channel().eventLoop(), cluster, host, l.http2(), true);
             return;
         }
         if (!responseStarted) {
@@ -322,13 +446,14 @@ final class HttpExchange extends FilteredRequest implements Runnable {
             answeredNanos = System.nanoTime();
             prepareResponseHead(r);
             responseStarted = true;
-            result = classify(r.headers(), code);
+            result = classify(r.headers().get("grpc-status"), code);
             if (msg instanceof HttpContent c) {
                 responseBytes += c.content().readableBytes();
             }
-            down.channel().write(r, down.channel().voidPromise());
-            if (msg instanceof LastHttpContent last) {
-                responseEnd(last);
+            String st = msg instanceof LastHttpContent last && grpc ? last.trailingHeaders().get("grpc-status") : null;
+            down.write(r);
+            if (msg instanceof LastHttpContent) {
+                responseEnd(st);
             }
             return;
         }
@@ -340,18 +465,88 @@ final class HttpExchange extends FilteredRequest implements Runnable {
             return;
         }
         responseBytes += c.content().readableBytes();
-        Channel d = down.channel();
-        d.write(c, d.voidPromise());
         if (c instanceof LastHttpContent last) {
-            responseEnd(last);
-        } else if (!d.isWritable()) {
-            up.config().setAutoRead(false);
+            String st = grpc ? last.trailingHeaders().get("grpc-status") : null;
+            down.write(c);
+            responseEnd(st);
+        } else {
+            down.write(c);
+            if (!down.isWritable()) {
+                link.setReadable(false);
+            }
         }
+    }
+
+    /** A response head (or trailers-only response) from an h2 upstream. */
+    void onResponseHeaders(Http2Headers h, boolean endStream) {
+        if (done) {
+            return;
+        }
+        int code = Http2Convert.status(h);
+        if (code >= 100 && code < 200 && !endStream) {
+            return; // informational
+        }
+        if (code < 100) {
+            UpstreamLink l = link;
+            link = null;
+            l.finished(false);
+            fail(ProxyError.UPSTREAM_RESET, "malformed response from " + host.address() + ": :status " + h.status());
+            return;
+        }
+        answeredNanos = System.nanoTime();
+        responseStarted = true;
+        CharSequence st = grpc ? h.get("grpc-status") : null;
+        result = classify(st, code);
+        if (down.http2()) {
+            HttpHeadersUtil.stripHopByHop(h);
+            down.writeHeaders(h, endStream);
+        } else {
+            HttpResponse r = Http2Convert.toHttp1Response(h, code);
+            if (endStream) {
+                r = new io.netty.handler.codec.http.DefaultFullHttpResponse(r.protocolVersion(), r.status(),
+                        io.netty.buffer.Unpooled.EMPTY_BUFFER, r.headers(),
+                        io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
+            }
+            prepareResponseHead(r);
+            down.write(r);
+        }
+        if (endStream) {
+            responseEnd(st);
+        }
+    }
+
+    /** A response body chunk from an h2 upstream (owned). */
+    void onResponseData(ByteBuf data, boolean endStream) {
+        if (done || !responseStarted) {
+            data.release();
+            return;
+        }
+        responseBytes += data.readableBytes();
+        down.writeData(data, endStream);
+        if (endStream) {
+            responseEnd(null);
+        } else if (!down.isWritable()) {
+            link.setReadable(false);
+        }
+    }
+
+    /** Response trailers from an h2 upstream (end of the response). */
+    void onResponseTrailers(Http2Headers t) {
+        if (done || !responseStarted) {
+            return;
+        }
+        CharSequence st = grpc ? t.get("grpc-status") : null;
+        if (down.http2()) {
+            down.writeHeaders(t, true);
+        } else {
+            down.write(Http2Convert.toHttp1Trailers(t));
+        }
+        responseEnd(st);
     }
 
     private void prepareResponseHead(HttpResponse r) {
         HttpHeaders h = r.headers();
-        upstreamKeepAlive = link.http2() || HttpUtil.isKeepAlive(r);
+        upstreamKeepAlive = link == null || link.http2() || HttpUtil.isKeepAlive(r);
         boolean chunked = HttpUtil.isTransferEncodingChunked(r);
         HttpHeadersUtil.stripHopByHop(h);
         if (down.http2()) {
@@ -384,12 +579,9 @@ final class HttpExchange extends FilteredRequest implements Runnable {
         }
     }
 
-    private ResponseClass classify(HttpHeaders h, int code) {
-        if (grpc) {
-            String st = h.get("grpc-status");
-            if (st != null) {
-                return grpcClass(st);
-            }
+    private ResponseClass classify(CharSequence st, int code) {
+        if (grpc && st != null) {
+            return grpcClass(st.toString());
         }
         if (code == 504) {
             return ResponseClass.TIMEOUT;
@@ -409,12 +601,9 @@ final class HttpExchange extends FilteredRequest implements Runnable {
         };
     }
 
-    private void responseEnd(LastHttpContent last) {
-        if (grpc) {
-            String st = last.trailingHeaders().get("grpc-status");
-            if (st != null) {
-                result = grpcClass(st);
-            }
+    private void responseEnd(CharSequence grpcStatus) {
+        if (grpcStatus != null) {
+            result = grpcClass(grpcStatus.toString());
         }
         responseDone = true;
         cancelTimeout();
@@ -429,7 +618,6 @@ final class HttpExchange extends FilteredRequest implements Runnable {
     private void finish(boolean linkReusable) {
         UpstreamLink l = link;
         link = null;
-        up = null;
         if (l != null) {
             l.finished(linkReusable);
         }
@@ -459,7 +647,7 @@ final class HttpExchange extends FilteredRequest implements Runnable {
             }
             return;
         }
-        if (up == null) {
+        if (link == null) {
             if (pending == null) {
                 pending = new ArrayDeque<>(4);
             }
@@ -470,22 +658,57 @@ final class HttpExchange extends FilteredRequest implements Runnable {
             return;
         }
         writeUp(c);
-        if (!last && !up.isWritable()) {
+        if (!last && link != null && !link.isWritable()) {
             down.setReadable(false);
         }
     }
 
+    /** A request body chunk from an h2 caller (owned). */
+    void onRequestData(ByteBuf data, boolean endStream) {
+        UpstreamLink l = link;
+        if (l == null || done || responseDone) {
+            onRequestContent(Http2Convert.content(data, endStream)); // queued, refused or dropped there
+            return;
+        }
+        if (endStream) {
+            requestReceived = true;
+        }
+        requestBytes += data.readableBytes();
+        long max = settings.maxRequestBodyBytes();
+        if (max > 0 && requestBytes > max) {
+            data.release();
+            if (responseStarted) {
+                abort(ResponseClass.RPC_ERROR, "request body over the limit of " + max + " bytes");
+            } else {
+                failWith(ProxyError.BAD_REQUEST, "request body over the limit of " + max + " bytes", 413);
+            }
+            return;
+        }
+        if (endStream) {
+            requestSent = true;
+        }
+        l.writeData(data, endStream);
+        if (!endStream && link != null && !l.isWritable()) {
+            down.setReadable(false);
+        }
+    }
+
+    /** Request trailers from an h2 caller (the end of its body). */
+    void onRequestTrailers(Http2Headers t) {
+        onRequestContent(new Http2Convert.Trailers(t));
+    }
+
     void downstreamReadComplete() {
-        Channel u = up;
-        if (u != null) {
-            FlushBatch.flushLater(u);
+        UpstreamLink l = link;
+        if (l != null) {
+            l.flush();
         }
     }
 
     void downstreamWritabilityChanged() {
-        Channel u = up;
-        if (!done && u != null && down.channel().isWritable()) {
-            u.config().setAutoRead(true);
+        UpstreamLink l = link;
+        if (!done && l != null && down.isWritable()) {
+            l.setReadable(true);
         }
     }
 
@@ -506,7 +729,6 @@ final class HttpExchange extends FilteredRequest implements Runnable {
         done = true;
         UpstreamLink l = link;
         link = null;
-        up = null;
         if (l != null) {
             l.finished(false);
         }
@@ -524,15 +746,15 @@ final class HttpExchange extends FilteredRequest implements Runnable {
             return;
         }
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
-        String msg = "upstream " + host.address() + " did not finish " + request.method() + " " + view.path()
+        String msg = "upstream " + host.address() + " did not finish " + methodName() + " " + view.path()
                 + " within " + ms + " ms";
         if (responseStarted && grpc && down.http2()) {
             cluster.metrics().failure(ProxyError.TIMEOUT);
-            LastHttpContent trailers = new DefaultLastHttpContent();
-            trailers.trailingHeaders().setInt("grpc-status", HttpErrors.DEADLINE_EXCEEDED)
+            Http2Headers trailers = new DefaultHttp2Headers(false);
+            trailers.setInt("grpc-status", HttpErrors.DEADLINE_EXCEEDED)
                     .set("grpc-message", HttpErrors.percentEncode("remora: timeout: " + msg))
                     .set(HttpErrors.ERROR_HEADER, "timeout");
-            down.channel().write(trailers, down.channel().voidPromise());
+            down.writeHeaders(trailers, true);
             result = ResponseClass.TIMEOUT;
             responseDone = true;
             if (!requestReceived) {
@@ -574,13 +796,14 @@ final class HttpExchange extends FilteredRequest implements Runnable {
         }
         UpstreamLink l = link;
         link = null;
-        up = null;
         if (l != null) {
             l.finished(false);
         }
         releasePending();
         if (!requestHeadWritten) {
-            ReferenceCountUtil.release(request);
+            if (request != null) {
+                ReferenceCountUtil.release(request);
+            }
             requestHeadWritten = true;
         }
         String cause = HttpErrors.cause(error);
@@ -589,7 +812,7 @@ final class HttpExchange extends FilteredRequest implements Runnable {
                 : HttpErrors.http(HttpErrors.httpStatus(error, nativeStatus), cause, head ? null : message,
                         down.channel().alloc());
         if (!settings.requestIdHeader().isEmpty()) {
-            String id = request.headers().get(settings.requestIdHeader());
+            String id = view.header(settings.requestIdHeader());
             if (id != null) {
                 r.headers().set(settings.requestIdHeader(), id);
             }
@@ -601,9 +824,10 @@ final class HttpExchange extends FilteredRequest implements Runnable {
         responseStarted = true;
         responseDone = true;
         responseBytes = r.content().readableBytes();
-        down.channel().writeAndFlush(r, down.channel().voidPromise());
+        down.write(r);
+        flushDownstream();
         if (log.isInfoEnabled()) {
-            log.info("{} {} {} {}{} from {}: {} ({})", spec.name(), view.protocol(), request.method(), view.service(),
+            log.info("{} {} {} {}{} from {}: {} ({})", spec.name(), view.protocol(), methodName(), view.service(),
                     view.path(), callerIp(), error, message);
         }
         result = error.responseClass();
@@ -617,7 +841,7 @@ final class HttpExchange extends FilteredRequest implements Runnable {
             return;
         }
         cancelTimeout();
-        log.info("{} {} {} {}{}: aborted mid-response: {}", spec.name(), view.protocol(), request.method(),
+        log.info("{} {} {} {}{}: aborted mid-response: {}", spec.name(), view.protocol(), methodName(),
                 view.service(), view.path(), message);
         if (cluster != null && requestHeadWritten && !responseDone) {
             cluster.metrics().requestDone(-1);
@@ -672,7 +896,7 @@ final class HttpExchange extends FilteredRequest implements Runnable {
         }
         completeFilters(rc, duration);
         if (rc == ResponseClass.OK && log.isInfoEnabled()) {
-            log.info("{} {} {} {}{} from {} -> {} {}: {} in {} us", spec.name(), view.protocol(), request.method(),
+            log.info("{} {} {} {}{} from {} -> {} {}: {} in {} us", spec.name(), view.protocol(), methodName(),
                     view.service(), view.path(), callerIp(), cluster == null ? "-" : cluster.name(),
                     host == null ? "-" : host.address(), rc, TimeUnit.NANOSECONDS.toMicros(duration));
         }

@@ -77,6 +77,50 @@ final class HttpHeadersUtil {
         }
     }
 
+    /**
+     * The same rules for an h2 header block passed through as is: one scan without allocation; the (rare) offending
+     * fields are removed afterwards. The codec already rejects connection-specific fields, this catches the rest.
+     */
+    static void stripHopByHop(io.netty.handler.codec.http2.Http2Headers h) {
+        java.util.List<CharSequence> doomed = null;
+        for (Map.Entry<CharSequence, CharSequence> e : h) {
+            CharSequence n = e.getKey();
+            if (n.length() == 0 || n.charAt(0) == ':') {
+                continue;
+            }
+            char c = n.charAt(0);
+            boolean bad;
+            if (c == 't') {
+                bad = io.netty.util.AsciiString.contentEquals("te", n)
+                        ? !io.netty.util.AsciiString.contentEqualsIgnoreCase("trailers", e.getValue())
+                        : io.netty.util.AsciiString.contentEquals("transfer-encoding", n);
+            } else if (c == 'p') {
+                bad = startsWithIgnoreCase(n, "proxy-");
+            } else if (c == 'x') {
+                bad = startsWithIgnoreCase(n, EXT_PREFIX);
+            } else if (c == 'c') {
+                bad = io.netty.util.AsciiString.contentEquals("connection", n);
+            } else if (c == 'k' || c == 'u' || c == 'h') {
+                bad = io.netty.util.AsciiString.contentEquals("keep-alive", n)
+                        || io.netty.util.AsciiString.contentEquals("upgrade", n)
+                        || io.netty.util.AsciiString.contentEquals("http2-settings", n);
+            } else {
+                continue;
+            }
+            if (bad) {
+                if (doomed == null) {
+                    doomed = new java.util.ArrayList<>(2);
+                }
+                doomed.add(n);
+            }
+        }
+        if (doomed != null) {
+            for (CharSequence n : doomed) {
+                h.remove(n);
+            }
+        }
+    }
+
     static boolean startsWithIgnoreCase(CharSequence s, String prefix) {
         if (s.length() < prefix.length()) {
             return false;

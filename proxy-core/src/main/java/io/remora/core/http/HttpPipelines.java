@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -12,13 +11,7 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http2.Http2CodecUtil;
-import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
-import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.util.AsciiString;
 import io.remora.core.protocol.Detection;
 import io.remora.core.proxy.ListenerSlot;
@@ -64,32 +57,7 @@ final class HttpPipelines {
     }
 
     static void installH2(ChannelPipeline p, ListenerSlot slot, HttpSettings s) {
-        Http2Downstream conn = new Http2Downstream(slot, s);
-        p.addLast("h2-codec", serverCodec(s));
-        p.addLast("h2-mux", new Http2MultiplexHandler(streamInitializer(conn)));
-        p.addLast("h2-conn", conn);
-    }
-
-    static Http2FrameCodec serverCodec(HttpSettings s) {
-        return Http2FrameCodecBuilder.forServer()
-                .initialSettings(Http2Settings.defaultSettings()
-                        .maxHeaderListSize(s.maxHeaderBytes())
-                        .initialWindowSize(STREAM_WINDOW)
-                        .maxConcurrentStreams(1000))
-                .validateHeaders(true)
-                .build();
-    }
-
-    /** {@code @Sharable} (per-stream state lives in channel attributes): one for every downstream stream. */
-    private static final Http2StreamFrameToHttpObjectCodec H2_TO_HTTP = new Http2StreamFrameToHttpObjectCodec(true, false);
-
-    static ChannelInitializer<Http2StreamChannel> streamInitializer(Http2Downstream conn) {
-        return new ChannelInitializer<>() {
-            @Override
-            protected void initChannel(Http2StreamChannel ch) {
-                ch.pipeline().addLast(H2_TO_HTTP, new Http2StreamDownstream(conn));
-            }
-        };
+        p.addLast("h2-conn", Http2Downstream.create(slot, s));
     }
 
     /** {@code Upgrade: h2c}: hands the connection to HTTP/2, taking the HTTP/1 proxy handler out first. */
@@ -97,9 +65,7 @@ final class HttpPipelines {
         private final Http2ServerUpgradeCodec delegate;
 
         H2cUpgrade(ListenerSlot slot, HttpSettings s) {
-            Http2Downstream conn = new Http2Downstream(slot, s);
-            this.delegate = new Http2ServerUpgradeCodec(serverCodec(s),
-                    new Http2MultiplexHandler(streamInitializer(conn)), conn);
+            this.delegate = new Http2ServerUpgradeCodec("h2-conn", Http2Downstream.create(slot, s));
         }
 
         @Override

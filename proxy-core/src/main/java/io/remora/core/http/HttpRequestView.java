@@ -19,6 +19,8 @@ final class HttpRequestView implements RequestHeaders {
     static final String CALLER_APP_HEADER = "x-caller-app";
 
     private final HttpRequest request;
+    /** The h2 header block when the request came over HTTP/2 ({@link #request} is then null). */
+    private final io.netty.handler.codec.http2.Http2Headers h2;
     private final String protocol;
     private final String requestIdHeader;
     private String host;
@@ -26,8 +28,54 @@ final class HttpRequestView implements RequestHeaders {
 
     HttpRequestView(HttpRequest request, String protocol, String requestIdHeader) {
         this.request = request;
+        this.h2 = null;
         this.protocol = protocol;
         this.requestIdHeader = requestIdHeader;
+    }
+
+    HttpRequestView(io.netty.handler.codec.http2.Http2Headers h2, String requestIdHeader) {
+        this.request = null;
+        this.h2 = h2;
+        this.protocol = "http2";
+        this.requestIdHeader = requestIdHeader;
+    }
+
+    private String get(String name) {
+        if (h2 == null) {
+            return request.headers().get(name);
+        }
+        CharSequence v = h2.get(lowerCase(name));
+        return v == null ? null : v.toString();
+    }
+
+    private static CharSequence lowerCase(String name) {
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c >= 'A' && c <= 'Z') {
+                return name.toLowerCase(Locale.ROOT);
+            }
+        }
+        return name;
+    }
+
+    /** The request target ({@code :path}). */
+    String uri() {
+        if (h2 == null) {
+            return request.uri();
+        }
+        CharSequence p = h2.path();
+        return p == null ? "/" : p.toString();
+    }
+
+    private String authority() {
+        if (h2 == null) {
+            return request.headers().get(HttpHeaderNames.HOST);
+        }
+        CharSequence a = h2.authority();
+        if (a == null) {
+            a = h2.get(HttpHeaderNames.HOST);
+        }
+        return a == null ? null : a.toString();
     }
 
     @Override
@@ -39,7 +87,7 @@ final class HttpRequestView implements RequestHeaders {
     public String service() {
         String h = host;
         if (h == null) {
-            String authority = request.headers().get(HttpHeaderNames.HOST);
+            String authority = authority();
             if (authority == null) {
                 return null;
             }
@@ -59,6 +107,10 @@ final class HttpRequestView implements RequestHeaders {
 
     @Override
     public String method() {
+        if (h2 != null) {
+            CharSequence m = h2.method();
+            return m == null ? "GET" : m.toString();
+        }
         return request.method().name();
     }
 
@@ -66,7 +118,7 @@ final class HttpRequestView implements RequestHeaders {
     public String path() {
         String p = path;
         if (p == null) {
-            String uri = request.uri();
+            String uri = uri();
             int start = 0;
             int scheme = uri.indexOf("://");
             if (scheme > 0 && !uri.startsWith("/")) {
@@ -84,16 +136,16 @@ final class HttpRequestView implements RequestHeaders {
     public String header(String name) {
         if (!name.isEmpty() && name.charAt(0) == ':') {
             return switch (name) {
-                case ":path" -> request.uri();
-                case ":authority" -> request.headers().get(HttpHeaderNames.HOST);
-                case ":method" -> request.method().name();
+                case ":path" -> uri();
+                case ":authority" -> authority();
+                case ":method" -> method();
                 case ":scheme" -> "http";
                 case ":grpc-service" -> grpcPart(true);
                 case ":grpc-method" -> grpcPart(false);
                 default -> null;
             };
         }
-        return request.headers().get(name);
+        return get(name);
     }
 
     private String grpcPart(boolean service) {
@@ -106,12 +158,21 @@ final class HttpRequestView implements RequestHeaders {
     }
 
     boolean isGrpc() {
-        String ct = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        String ct = get("content-type");
         return ct != null && ct.regionMatches(true, 0, "application/grpc", 0, 16);
     }
 
     @Override
     public void forEachHeader(BiConsumer<String, String> visitor) {
+        if (h2 != null) {
+            for (Map.Entry<CharSequence, CharSequence> e : h2) {
+                CharSequence n = e.getKey();
+                if (n.length() > 0 && n.charAt(0) != ':') {
+                    visitor.accept(n.toString(), e.getValue().toString());
+                }
+            }
+            return;
+        }
         for (Map.Entry<String, String> e : request.headers()) {
             visitor.accept(e.getKey(), e.getValue());
         }
@@ -119,11 +180,11 @@ final class HttpRequestView implements RequestHeaders {
 
     @Override
     public String callerApp() {
-        return request.headers().get(CALLER_APP_HEADER);
+        return get(CALLER_APP_HEADER);
     }
 
     @Override
     public String traceId() {
-        return requestIdHeader.isEmpty() ? null : request.headers().get(requestIdHeader);
+        return requestIdHeader.isEmpty() ? null : get(requestIdHeader);
     }
 }

@@ -33,6 +33,11 @@ final class HttpUpstreams {
      */
     static final int MAX_CONNECTIONS_PER_HOST = 256;
     static final int MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
+    /**
+     * h2c connections per host and event loop: another is opened only when every one is at the server's
+     * SETTINGS_MAX_CONCURRENT_STREAMS; beyond this many, exchanges wait for a stream to close.
+     */
+    static final int MAX_H2_CONNECTIONS_PER_HOST = 16;
 
     private static final FastThreadLocal<HttpUpstreams> CURRENT = new FastThreadLocal<>() {
         @Override
@@ -47,7 +52,7 @@ final class HttpUpstreams {
         return CURRENT.get();
     }
 
-    private static final class PerHost {
+    static final class PerHost {
         final ArrayDeque<H1Link> idle = new ArrayDeque<>();
         /** Exchanges waiting for a connection while {@link #MAX_CONNECTIONS_PER_HOST} are open. */
         final ArrayDeque<HttpExchange> waiting = new ArrayDeque<>();
@@ -57,7 +62,31 @@ final class HttpUpstreams {
         EventLoop loop;
         Cluster cluster;
         Host host;
-        Http2Upstream h2;
+        /** h2c connections taking new streams (connecting or ready); draining ones are dropped from the list. */
+        final java.util.ArrayList<Http2Upstream> h2 = new java.util.ArrayList<>(2);
+        /** Exchanges waiting for an h2 stream (every connection at its peer's concurrent-stream limit). */
+        final ArrayDeque<HttpExchange> h2Waiting = new ArrayDeque<>();
+        /** h2 streams in use on every connection (draining ones too). */
+        int h2InUse;
+        private boolean h2DispatchScheduled;
+
+        HttpExchange nextH2Waiting() {
+            HttpExchange ex;
+            while ((ex = h2Waiting.poll()) != null && ex.isDone()) {
+                // timed out or cancelled while waiting
+            }
+            return ex;
+        }
+
+        Http2Upstream h2WithCapacity() {
+            for (int i = 0; i < h2.size(); i++) {
+                Http2Upstream c = h2.get(i);
+                if (c.hasCapacity()) {
+                    return c;
+                }
+            }
+            return null;
+        }
 
         HttpExchange nextWaiting() {
             HttpExchange ex;
@@ -70,14 +99,12 @@ final class HttpUpstreams {
 
     /** {@code fresh}: do not take an idle connection (a retry after a stale one). */
     void acquire(HttpExchange ex, EventLoop loop, Cluster cluster, Host host, boolean h2, boolean fresh) {
-        PerHost ph = hosts.computeIfAbsent(host, h -> new PerHost());
+        PerHost ph = hosts.get(host);
+        if (ph == null) {
+            hosts.put(host, ph = new PerHost());
+        }
         if (h2) {
-            Http2Upstream c = ph.h2;
-            if (c == null || !c.usable()) {
-                c = ph.h2 = new Http2Upstream(this, loop, cluster, host);
-                c.connect();
-            }
-            c.open(ex);
+            acquireH2(ph, ex, loop, cluster, host);
             return;
         }
         if (ph.busy + ph.waiting.size() >= cluster.maxPendingRequests()) {
@@ -166,10 +193,89 @@ final class HttpUpstreams {
         }
     }
 
-    void removeH2(Host host, Http2Upstream c) {
-        PerHost ph = hosts.get(host);
-        if (ph != null && ph.h2 == c) {
-            ph.h2 = null;
+    private static void acquireH2(PerHost ph, HttpExchange ex, EventLoop loop, Cluster cluster, Host host) {
+        if (ph.h2InUse + ph.h2Waiting.size() >= cluster.maxPendingRequests()) {
+            ex.fail(ProxyError.OVERFLOW, "upstream overflow: " + (ph.h2InUse + ph.h2Waiting.size())
+                    + " streams open or waiting to " + host.address() + " of cluster " + cluster.name()
+                    + " on this event loop");
+            return;
+        }
+        ph.loop = loop;
+        ph.cluster = cluster;
+        ph.host = host;
+        Http2Upstream c = ph.h2Waiting.isEmpty() ? ph.h2WithCapacity() : null;
+        if (c != null) {
+            c.openStream(ex);
+            return;
+        }
+        ph.h2Waiting.add(ex);
+        connectH2IfNeeded(ph);
+    }
+
+    /** Waiters and no connection about to take them: open one more (bounded per host). */
+    private static void connectH2IfNeeded(PerHost ph) {
+        if (ph.h2Waiting.isEmpty() || ph.h2.size() >= MAX_H2_CONNECTIONS_PER_HOST) {
+            return;
+        }
+        for (int i = 0; i < ph.h2.size(); i++) {
+            if (ph.h2.get(i).connecting()) {
+                return; // its SETTINGS will tell how many it takes
+            }
+        }
+        Http2Upstream c = Http2Upstream.create(ph, ph.loop, ph.cluster, ph.host);
+        ph.h2.add(c);
+        c.connect();
+    }
+
+    /** A connection became ready or a stream closed: waiting exchanges get streams. */
+    static void h2Dispatch(PerHost ph) {
+        ph.h2DispatchScheduled = false;
+        while (!ph.h2Waiting.isEmpty()) {
+            Http2Upstream c = ph.h2WithCapacity();
+            if (c == null) {
+                break;
+            }
+            HttpExchange ex = ph.nextH2Waiting();
+            if (ex == null) {
+                break;
+            }
+            c.openStream(ex);
+            ex.flushDownstream();
+        }
+        connectH2IfNeeded(ph);
+    }
+
+    /** A stream was released: dispatch waiters after the current codec callback (not from inside it). */
+    static void h2StreamFreed(PerHost ph) {
+        if (!ph.h2Waiting.isEmpty() && !ph.h2DispatchScheduled) {
+            ph.h2DispatchScheduled = true;
+            ph.loop.execute(() -> h2Dispatch(ph));
+        }
+    }
+
+    /** A connection takes no more streams (GOAWAY, closed, ids exhausted). */
+    static void h2Gone(PerHost ph, Http2Upstream c) {
+        ph.h2.remove(c);
+        if (!ph.h2Waiting.isEmpty()) {
+            connectH2IfNeeded(ph);
+        }
+    }
+
+    static void h2Requeue(PerHost ph, HttpExchange ex) {
+        ph.h2Waiting.addFirst(ex);
+        connectH2IfNeeded(ph);
+    }
+
+    static void h2ConnectFailed(PerHost ph, Http2Upstream c, String message) {
+        ph.h2.remove(c);
+        if (!ph.h2.isEmpty()) {
+            h2Dispatch(ph); // others may still take them (or open a new one)
+            return;
+        }
+        HttpExchange w;
+        while ((w = ph.nextH2Waiting()) != null) {
+            w.upstreamFailed(ProxyError.UPSTREAM_CONNECT_FAILURE, message);
+            w.flushDownstream();
         }
     }
 

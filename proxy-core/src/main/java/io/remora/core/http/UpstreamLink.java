@@ -1,20 +1,25 @@
 package io.remora.core.http;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.ReferenceCountUtil;
 import io.remora.core.cluster.Host;
 import io.remora.core.metrics.HostMetrics;
 
 /**
- * The upstream end of one exchange: an HTTP/1.1 connection lent from the loop's pool, or one HTTP/2 stream. Sits last
- * in that channel's pipeline and passes response objects to the exchange it currently serves.
+ * The upstream end of one exchange: an HTTP/1.1 connection lent from the loop's pool (then it sits last in that
+ * channel's pipeline and passes response objects to the exchange it serves), or one HTTP/2 stream of a multiplexed
+ * connection (a plain object fed by the connection's frame listener).
  */
 abstract class UpstreamLink extends ChannelInboundHandlerAdapter {
 
     final Host host;
     final HostMetrics hostMetrics;
+    /** The connection (HTTP/2: shared by every stream). */
     Channel channel;
     HttpExchange exchange;
     /** Taken from the idle list (the server may have closed it meanwhile). */
@@ -29,6 +34,35 @@ abstract class UpstreamLink extends ChannelInboundHandlerAdapter {
 
     /** The exchange is done with this link; {@code reusable}: the HTTP/1 connection is at a message boundary. */
     abstract void finished(boolean reusable);
+
+    /** A request object in HTTP/1 form (HTTP/2: body chunks and ends only; the exchange converts heads). */
+    void write(HttpObject msg) {
+        channel.write(msg, channel.voidPromise());
+    }
+
+    /** A request head or trailers in h2 form (HTTP/2 links only). */
+    void writeHeaders(Http2Headers headers, boolean endStream) {
+        throw new IllegalStateException("not an HTTP/2 link");
+    }
+
+    /** A request body chunk from an h2 caller; takes ownership of {@code data}. */
+    void writeData(ByteBuf data, boolean endStream) {
+        write(Http2Convert.content(data, endStream));
+    }
+
+    /** Flush at the end of the loop's I/O round (batched with the connection's other streams). */
+    void flush() {
+        FlushBatch.flushLater(channel);
+    }
+
+    boolean isWritable() {
+        return channel.isWritable();
+    }
+
+    /** Back-pressure on the response body (HTTP/2: withhold the stream's window updates). */
+    void setReadable(boolean readable) {
+        channel.config().setAutoRead(readable);
+    }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
