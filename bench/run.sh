@@ -7,6 +7,7 @@
 #   bench/run.sh --full     # the whole matrix (long)
 #   bench/run.sh --smoke    # seconds; proves the suite works (CI)
 #   bench/run.sh --quick --only bolt,http1 --sidecar-opts "-XX:TieredStopAtLevel=1"
+#   bench/run.sh --pin      # the proxies (sidecar, nginx, haproxy) on the last CPU, everything else on the others
 # Env: REMORA_SKIP_BUILD=1 skips the build; BENCH_NO_INSTALL=1 never calls apt-get.
 set -euo pipefail
 SCRIPT_NAME=bench-run
@@ -30,10 +31,28 @@ if ((${#need[@]})) && [ "${BENCH_NO_INSTALL:-0}" != 1 ] && command -v apt-get >/
 fi
 build
 
+# --pin: a proxy under test gets its own CPU (taskset), the load generators and providers the rest; without it every
+# process competes for every core and the added latency mostly measures the scheduler.
+pin=()
+args=()
+for a in "$@"; do
+  if [ "$a" = --pin ]; then pin=(1); else args+=("$a"); fi
+done
+set -- ${args[@]+"${args[@]}"}
+runner=()
+if ((${#pin[@]})); then
+  require taskset
+  ncpu="$(nproc)"
+  ((ncpu >= 2)) || die "--pin needs at least 2 CPUs (have $ncpu)"
+  export BENCH_PROXY_CPUS="$((ncpu - 1))"
+  runner=(taskset -c "0-$((ncpu - 2))")
+  say "pinning: proxies on CPU $BENCH_PROXY_CPUS, suite (clients, providers, origins) on CPU 0-$((ncpu - 2))"
+fi
+
 out="bench/results/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 say "results: $out (load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a))"
-java "${EXAMPLES_JAVA_OPTS[@]}" -Xmx1g -XX:+UseParallelGC -cp "$EXAMPLES_CP" io.remora.examples.bench.BenchSuite \
+${runner[@]+"${runner[@]}"} java "${EXAMPLES_JAVA_OPTS[@]}" -Xmx1g -XX:+UseParallelGC -cp "$EXAMPLES_CP" io.remora.examples.bench.BenchSuite \
   --remora-home "$REMORA_HOME_DIR" --out "$out" "$@" | tee "$out/console.txt"
 
 # Plots: python3 + matplotlib (pip install matplotlib); tried once when missing.

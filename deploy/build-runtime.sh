@@ -2,7 +2,7 @@
 # Builds the runtime image layout without Docker (the Dockerfile calls this too):
 #   deploy/target/image/opt/remora/{bin,lib,conf,jre,remora.jsa}
 # - jre/: a jlink runtime with only the modules the sidecar needs (found with jdeps, plus the few loaded reflectively)
-# - remora.jsa: an AppCDS archive recorded from a real start of the sidecar, for a faster start-up
+# - remora.jsa: an AppCDS archive recorded from a real start of the sidecar (bin/remora-cds), for a faster start-up
 # Usage: deploy/build-runtime.sh [--skip-build]    (needs the JDK's jlink/jdeps and jmods)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ root="$PWD"
 out="$root/deploy/target/image/opt/remora"
 
 if [ "${1:-}" != "--skip-build" ]; then
-  mvn -B -q -DskipTests -pl dist -am package
+  mvn -B -q -DskipTests -Dremora.cds.skip=true -pl dist -am package  # the image records its own archive below
 fi
 dist="$root/dist/target/remora"
 [ -d "$dist/lib" ] || { echo "build-runtime: $dist/lib missing; run mvn -DskipTests package" >&2; exit 1; }
@@ -32,25 +32,9 @@ modules="$(echo "$modules,jdk.unsupported,jdk.crypto.ec,jdk.naming.dns,java.mana
 "$out/jre/bin/java" -Xshare:dump > /dev/null
 echo "build-runtime: jlink runtime with modules: $modules ($(du -sh "$out/jre" | cut -f1))"
 
-# Record the classes a real start loads into a CDS archive: start with the bundled config on free ports, wait for
-# readiness, stop it (the archive is written at exit).
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-cfg="$tmp/cds.json"
-# listeners and the admin port on free ports (lines with "hosts" keep their upstream addresses)
-sed -e 's/"port"[[:space:]]*:[[:space:]]*[0-9]*/"port": 0/' \
-    -e '/"hosts"/!s/127\.0\.0\.1:[0-9][0-9]*"/127.0.0.1:0"/g' "$out/conf/remora.json" > "$cfg"
-(cd "$out"
- REMORA_JAVA_OPTS="-XX:ArchiveClassesAtExit=$out/remora.jsa -Xmx128m" \
-  JAVA_HOME="$out/jre" ./bin/remora --config "$cfg" --log-dir "$tmp/logs" --drain-timeout 1 > "$tmp/out.txt" 2>&1 &
- echo $! > "$tmp/pid")
-for _ in $(seq 1 200); do
-  grep -q "remora ready" "$tmp/out.txt" 2>/dev/null && break
-  sleep 0.1
-done
-grep -q "remora ready" "$tmp/out.txt" || { cat "$tmp/out.txt" >&2; echo "build-runtime: CDS run never got ready" >&2; exit 1; }
-kill -TERM "$(cat "$tmp/pid")"
-for _ in $(seq 1 300); do kill -0 "$(cat "$tmp/pid")" 2>/dev/null || break; sleep 0.1; done
-[ -f "$out/remora.jsa" ] || { cat "$tmp/out.txt" >&2; echo "build-runtime: no CDS archive written" >&2; exit 1; }
+# The classes a real start loads, into an AppCDS archive on top of that base one: the same bin/remora-cds the dist
+# build runs, here with the jlink runtime (an archive only fits the java that recorded it).
+JAVA_HOME="$out/jre" REMORA_HOME="$out" "$out/bin/remora-cds"
+[ -f "$out/remora.jsa" ] || { echo "build-runtime: no CDS archive written" >&2; exit 1; }
 echo "build-runtime: CDS archive $(du -h "$out/remora.jsa" | cut -f1)"
 echo "build-runtime: image layout in $out"

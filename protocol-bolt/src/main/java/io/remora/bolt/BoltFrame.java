@@ -6,6 +6,7 @@ import io.netty.util.Recycler;
 import io.remora.core.protocol.FrameKind;
 import io.remora.core.protocol.ResponseClass;
 import io.remora.core.protocol.RpcFrame;
+import io.remora.core.protocol.Utf8Cache;
 import java.nio.charset.StandardCharsets;
 import java.util.function.BiConsumer;
 

@@ -6,6 +6,7 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.remora.core.protocol.FrameKind;
+import io.remora.core.protocol.Utf8Cache;
 import java.util.List;
 
 /**

@@ -6,6 +6,7 @@ import io.netty.buffer.ByteBuf;
 import io.remora.core.protocol.FrameKind;
 import io.remora.core.protocol.ResponseClass;
 import io.remora.core.protocol.RpcFrame;
+import io.remora.core.protocol.Utf8Cache;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +39,8 @@ final class DubboFrame implements RpcFrame {
     private String[] attachments;
     private int attachmentCount;
     private String parseProblem;
+    /** The connection's cache for the leading strings (set by the decoder; null = no caching). */
+    Utf8Cache strings;
 
     DubboFrame(ByteBuf content, FrameKind kind, int flag, int status, long id) {
         this.content = content;
@@ -194,12 +197,12 @@ final class DubboFrame implements RpcFrame {
         }
         int start = content.readerIndex() + HEADER_LENGTH;
         try {
-            DubboBody.Leading l = DubboBody.readLeading(content, start, content.writerIndex());
-            dubboVersion = l.dubboVersion();
-            path = l.path();
-            version = l.version();
-            method = l.method();
-            argsOffset = l.argsOffset();
+            Hessian2Cursor c = new Hessian2Cursor(content, start, content.writerIndex());
+            dubboVersion = c.readString(strings);
+            path = c.readString(strings);
+            version = c.readString(strings);
+            method = c.readString(strings);
+            argsOffset = c.position();
             leadingState = 1;
         } catch (HessianFormatException e) {
             parseProblem = "unreadable request body: " + e.getMessage();

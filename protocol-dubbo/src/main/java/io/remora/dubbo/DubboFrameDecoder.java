@@ -8,6 +8,7 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.remora.core.protocol.FrameKind;
+import io.remora.core.protocol.Utf8Cache;
 import java.util.List;
 
 /**
@@ -19,6 +20,8 @@ import java.util.List;
 final class DubboFrameDecoder extends ByteToMessageDecoder {
 
     private final int maxFrameBytes;
+    /** Service path, version, method and dubbo version repeat on a connection: decoded once, not per request. */
+    private final Utf8Cache strings = new Utf8Cache();
     private boolean broken;
 
     DubboFrameDecoder(int maxFrameBytes) {
@@ -63,7 +66,9 @@ final class DubboFrameDecoder extends ByteToMessageDecoder {
         long id = in.getLong(r + DubboWire.OFFSET_ID);
         FrameKind kind = classify(in, r, flag, (int) bodyLength);
         ByteBuf frame = in.readRetainedSlice((int) frameLength); // ownership moves to the DubboFrame
-        out.add(new DubboFrame(frame, kind, flag, status, id));
+        DubboFrame f = new DubboFrame(frame, kind, flag, status, id);
+        f.strings = strings;
+        out.add(f);
     }
 
     private static FrameKind classify(ByteBuf in, int r, int flag, int bodyLength) {

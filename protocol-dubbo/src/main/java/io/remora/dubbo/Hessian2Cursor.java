@@ -1,6 +1,7 @@
 package io.remora.dubbo;
 
 import io.netty.buffer.ByteBuf;
+import io.remora.core.protocol.Utf8Cache;
 
 /**
  * A streaming Hessian 2.0 reader over a region of a {@link ByteBuf} (protocols.md §2.7): it skips values without
@@ -122,6 +123,14 @@ final class Hessian2Cursor {
 
     /** Reads a string ({@code 'N'} gives null). Fails on any other value. */
     String readString() throws HessianFormatException {
+        return readString(null);
+    }
+
+    /**
+     * Like {@link #readString()}; a one-chunk ASCII string (as many bytes as characters) comes from {@code cache} when
+     * not null, so names that repeat on a connection cost no allocation.
+     */
+    String readString(Utf8Cache cache) throws HessianFormatException {
         int tag = u8();
         if (tag == 'N') {
             return null;
@@ -145,6 +154,9 @@ final class Hessian2Cursor {
             int start = pos;
             int chunkEnd = skipUnits(units);
             if (last && sb == null) {
+                if (cache != null && chunkEnd - start == units) {
+                    return cache.get(buf, start, units);
+                }
                 return decode(start, chunkEnd, units, null).toString();
             }
             sb = decode(start, chunkEnd, units, sb == null ? new StringBuilder(units * 2) : sb);

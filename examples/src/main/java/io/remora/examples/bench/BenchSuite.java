@@ -184,6 +184,7 @@ public final class BenchSuite {
         facts.put("started", LocalDateTime.now().toString());
         facts.put("cpus", Integer.toString(Runtime.getRuntime().availableProcessors()));
         facts.put("load average at start", Probe.loadAverage());
+        facts.put("CPU pinning", Pinning.describe());
         facts.put("sidecar JVM extra flags", s.sidecarOpts.isBlank() ? "(launcher defaults)" : s.sidecarOpts);
         startup(work);
         List<Integer> payloads = s.cells.stream().map(Cell::payload).distinct().toList();

@@ -114,14 +114,21 @@ final class Peers implements AutoCloseable {
                 """.formatted(haproxyH1, haproxyH2, haproxyGrpc, originH1, grpcOrigin));
         processes.add(spawn(work, "nginx-origin", tool("nginx"), "-c", originConf.toString(), "-e",
                 work.resolve("origin-error.log").toString()));
-        nginx = spawn(work, "nginx-proxy", tool("nginx"), "-c", proxyConf.toString(), "-e",
+        nginx = spawnProxy(work, "nginx-proxy", tool("nginx"), "-c", proxyConf.toString(), "-e",
                 work.resolve("proxy-error.log").toString());
         processes.add(nginx);
-        haproxy = spawn(work, "haproxy", tool("haproxy"), "-db", "-f", haproxyCfg.toString());
+        haproxy = spawnProxy(work, "haproxy", tool("haproxy"), "-db", "-f", haproxyCfg.toString());
         processes.add(haproxy);
         for (int port : List.of(originH1, originH2, nginxH1, nginxH2, nginxGrpc, haproxyH1, haproxyH2, haproxyGrpc)) {
             awaitListening(port);
         }
+    }
+
+    /** A peer proxy under test: on the proxies' CPUs when pinning ({@link Pinning}). */
+    private Process spawnProxy(Path work, String name, String... cmd) throws IOException {
+        List<String> full = new ArrayList<>(Pinning.proxyPrefix());
+        full.addAll(List.of(cmd));
+        return spawn(work, name, full.toArray(String[]::new));
     }
 
     private Process spawn(Path work, String name, String... cmd) throws IOException {

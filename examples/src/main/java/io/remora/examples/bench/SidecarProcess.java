@@ -21,7 +21,8 @@ final class SidecarProcess implements AutoCloseable {
 
     /** The launcher's memory flags, for the class-path variant (keep in step with dist bin/remora). */
     private static final List<String> JVM_FLAGS = List.of("-Xms64m", "-Xmx256m", "-XX:+UseSerialGC",
-            "-XX:MaxDirectMemorySize=256m", "-XX:MaxMetaspaceSize=128m", "-XX:ReservedCodeCacheSize=64m", "-Xss512k");
+            "-XX:MaxDirectMemorySize=256m", "-XX:MaxMetaspaceSize=128m", "-XX:ReservedCodeCacheSize=64m", "-Xss512k",
+            "-Dio.netty.jfr.enabled=false");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
     private final Process process;
@@ -53,7 +54,7 @@ final class SidecarProcess implements AutoCloseable {
     /** {@code extraJvmOpts} go to the launcher's REMORA_EXTRA_OPTS (or after the class-path variant's flags). */
     static SidecarProcess start(Path remoraHome, Path config, Path workDir, int adminPort, String extraJvmOpts)
             throws Exception {
-        List<String> cmd = new ArrayList<>();
+        List<String> cmd = new ArrayList<>(Pinning.proxyPrefix());
         if (remoraHome != null) {
             Path launcher = remoraHome.resolve("bin/remora").toAbsolutePath();
             if (!Files.isExecutable(launcher)) {

@@ -1,4 +1,4 @@
-package io.remora.bolt;
+package io.remora.core.protocol;
 
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
@@ -6,9 +6,10 @@ import java.nio.charset.StandardCharsets;
 /**
  * Per-connection cache of recently decoded strings (class names, service, method, app header values): a connection
  * repeats the same few, so a hit compares bytes instead of allocating a String per request. Direct-mapped, immutable
- * entries: a racy reader on another thread sees an old or a new entry, both consistent, so no lock is needed.
+ * entries: a racy reader on another thread sees an old or a new entry, both consistent, so no lock is needed. Meant for
+ * values that repeat (names, versions, header keys), not for per-request ones (trace ids), which would only evict.
  */
-final class Utf8Cache {
+public final class Utf8Cache {
 
     private static final int SLOTS = 16;
     private static final int MAX_LEN = 256;
@@ -18,7 +19,8 @@ final class Utf8Cache {
 
     private final Entry[] slots = new Entry[SLOTS];
 
-    String get(ByteBuf buf, int start, int len) {
+    /** The UTF-8 string at {@code [start, start + len)} of {@code buf}, from the cache when the bytes repeat. */
+    public String get(ByteBuf buf, int start, int len) {
         if (len == 0) {
             return "";
         }
