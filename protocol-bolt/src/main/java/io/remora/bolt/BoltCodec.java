@@ -65,23 +65,12 @@ final class BoltCodec implements RpcCodec {
         return handOver(f);
     }
 
-    /**
-     * Recomputes the CRC if the frame has one and moves the caller's reference from the frame to the returned buffer.
-     * A duplicate when someone else still holds the frame (a request kept for retries), so the channel moving its
-     * reader index never disturbs the frame's own view of the bytes; the buffer itself when the caller is the only
-     * owner (the frame is gone after this call, so nobody can look at it).
-     */
+    /** Recomputes the CRC if the frame has one and moves the caller's reference to the returned bytes. */
     private static ByteBuf handOver(BoltFrame f) {
-        ByteBuf b = f.content();
         if (f.crcPresent()) {
-            BoltWire.writeCrc(b, f.length());
+            BoltWire.writeCrc(f.content(), f.length());
         }
-        if (b.refCnt() == 1) {
-            return b; // sole owner (a response): the frame's reference simply moves to the returned buffer
-        }
-        ByteBuf out = b.retainedDuplicate();
-        f.release();
-        return out;
+        return f.handOver();
     }
 
     private static BoltFrame bolt(RpcFrame frame) {

@@ -1,6 +1,8 @@
 package io.remora.bolt;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.util.IllegalReferenceCountException;
+import io.netty.util.Recycler;
 import io.remora.core.protocol.FrameKind;
 import io.remora.core.protocol.ResponseClass;
 import io.remora.core.protocol.RpcFrame;
@@ -11,7 +13,11 @@ import java.util.function.BiConsumer;
 /**
  * One Bolt frame over a retained slice of the bytes it was decoded from (index 0 = the proto byte). The fixed header
  * fields are read at decode time; the header map, service and method only when asked. {@link #requestId()} is the id
- * as decoded and stays so after {@link BoltCodec#encodeRequest} patched the buffer. Reference counting is the slice's.
+ * as decoded and stays so after {@link BoltCodec#encodeRequest} patched the buffer.
+ *
+ * <p>Frame objects are pooled per thread: the frame has its own reference count and holds one reference to its slice;
+ * the last release releases the slice and returns the object to the pool (unless {@link #keepObject()} was called).
+ * Like every pooled Netty object, a frame must not be used after its last release.
  */
 final class BoltFrame implements RpcFrame {
 
@@ -40,21 +46,34 @@ final class BoltFrame implements RpcFrame {
     private static final byte WELL_FORMED = 1;
     private static final byte MALFORMED = 2;
 
-    private final BoltProtocol protocol;
-    private final ByteBuf buf;
-    private final FrameKind kind;
-    private final boolean v2;
-    private final int ver1;
-    private final byte type;
-    private final int cmdCode;
-    private final long requestId;
+    private static final Recycler<BoltFrame> POOL = new Recycler<>() {
+        @Override
+        protected BoltFrame newObject(Handle<BoltFrame> handle) {
+            return new BoltFrame(handle);
+        }
+    };
+
+    private final Recycler.Handle<BoltFrame> handle;
+    private BoltProtocol protocol;
+    private ByteBuf buf;
+    private FrameKind kind;
+    private boolean v2;
+    private int ver1;
+    private byte type;
+    private int cmdCode;
+    private long requestId;
     /** Requests: the timeout field (ms, -1 none). Responses: the status. */
-    private final int timeoutOrStatus;
-    private final int classStart;
-    private final int classLen;
-    private final int headerLen;
-    private final boolean crc;
-    private final int length;
+    private int timeoutOrStatus;
+    private int classStart;
+    private int classLen;
+    private int headerLen;
+    private boolean crc;
+    private int length;
+    private int refs;
+    /** Never back to the pool: someone may look at the object after its last release. */
+    private boolean keep;
+    /** The slice itself was handed to a channel once (its indexes are the channel's now). */
+    private boolean handedOut;
 
     private byte headerState = UNCHECKED;
     /** The decoding connection's string cache, or null (frames built elsewhere). */
@@ -64,22 +83,39 @@ final class BoltFrame implements RpcFrame {
     private boolean methodResolved;
     private String method;
 
-    BoltFrame(BoltProtocol protocol, ByteBuf buf, FrameKind kind, boolean v2, int ver1, byte type, int cmdCode,
-              long requestId, int timeoutOrStatus, int fixedHeader, int classLen, int headerLen, boolean crc) {
-        this.protocol = protocol;
-        this.buf = buf;
-        this.kind = kind;
-        this.v2 = v2;
-        this.ver1 = ver1;
-        this.type = type;
-        this.cmdCode = cmdCode;
-        this.requestId = requestId;
-        this.timeoutOrStatus = timeoutOrStatus;
-        this.classStart = fixedHeader;
-        this.classLen = classLen;
-        this.headerLen = headerLen;
-        this.crc = crc;
-        this.length = buf.readableBytes();
+    private BoltFrame(Recycler.Handle<BoltFrame> handle) {
+        this.handle = handle;
+    }
+
+    /** A frame over {@code buf} (the caller's reference moves to the frame), from the pool. */
+    static BoltFrame of(BoltProtocol protocol, ByteBuf buf, FrameKind kind, boolean v2, int ver1, byte type,
+                        int cmdCode, long requestId, int timeoutOrStatus, int fixedHeader, int classLen,
+                        int headerLen, boolean crc) {
+        BoltFrame f = POOL.get();
+        f.protocol = protocol;
+        f.buf = buf;
+        f.kind = kind;
+        f.v2 = v2;
+        f.ver1 = ver1;
+        f.type = type;
+        f.cmdCode = cmdCode;
+        f.requestId = requestId;
+        f.timeoutOrStatus = timeoutOrStatus;
+        f.classStart = fixedHeader;
+        f.classLen = classLen;
+        f.headerLen = headerLen;
+        f.crc = crc;
+        f.length = buf.readableBytes();
+        f.refs = 1;
+        f.keep = false;
+        f.handedOut = false;
+        f.headerState = UNCHECKED;
+        f.strings = null;
+        f.serviceResolved = false;
+        f.service = null;
+        f.methodResolved = false;
+        f.method = null;
+        return f;
     }
 
     /** The frame's length in bytes, fixed at decode time (the reader index of the slice is never moved). */
@@ -294,51 +330,116 @@ final class BoltFrame implements RpcFrame {
         return headerState == WELL_FORMED;
     }
 
-    // ---- ReferenceCounted: the slice's count
+    @Override
+    public int size() {
+        return length;
+    }
+
+    @Override
+    public void keepObject() {
+        keep = true;
+    }
+
+    /**
+     * The bytes to write for the caller's reference, which this call takes. The sole owner gets the slice itself and
+     * the frame object goes back to the pool; while others still hold the frame (a request kept for retries) the
+     * first write gets the slice itself too (the frame reads by absolute index, so the channel moving the reader index
+     * does not disturb it) and later ones (retries, while an earlier write may still be queued) their own view.
+     */
+    ByteBuf handOver() {
+        ensureLive();
+        ByteBuf b = buf;
+        if (refs == 1) {
+            refs = 0;
+            buf = null;
+            recycle();
+            return b;
+        }
+        ByteBuf out;
+        if (!handedOut) {
+            handedOut = true;
+            out = b.retain();
+        } else {
+            out = b.retainedSlice(0, length);
+        }
+        release();
+        return out;
+    }
+
+    private void ensureLive() {
+        if (refs <= 0) {
+            throw new IllegalReferenceCountException(refs);
+        }
+    }
+
+    private void recycle() {
+        strings = null;
+        service = null;
+        method = null;
+        protocol = null;
+        if (!keep) {
+            handle.recycle(this);
+        }
+    }
+
+    // ---- ReferenceCounted: the frame's own count; the frame holds one reference to its slice
 
     @Override
     public int refCnt() {
-        return buf.refCnt();
+        return refs;
     }
 
     @Override
     public BoltFrame retain() {
-        buf.retain();
-        return this;
+        return retain(1);
     }
 
     @Override
     public BoltFrame retain(int increment) {
-        buf.retain(increment);
+        ensureLive();
+        refs += increment;
         return this;
     }
 
     @Override
     public BoltFrame touch() {
+        ensureLive();
         buf.touch();
         return this;
     }
 
     @Override
     public BoltFrame touch(Object hint) {
+        ensureLive();
         buf.touch(hint);
         return this;
     }
 
     @Override
     public boolean release() {
-        return buf.release();
+        return release(1);
     }
 
     @Override
     public boolean release(int decrement) {
-        return buf.release(decrement);
+        if (decrement <= 0 || refs < decrement) {
+            throw new IllegalReferenceCountException(refs, -decrement);
+        }
+        refs -= decrement;
+        if (refs > 0) {
+            return false;
+        }
+        ByteBuf b = buf;
+        buf = null;
+        recycle();
+        b.release();
+        return true;
     }
 
     @Override
     public String toString() {
         return "BoltFrame(" + (v2 ? "v2/" + ver1 : "v1") + ' ' + kind + " id=" + requestId
                 + (isRequestType() ? " timeout=" + timeoutOrStatus : " status=" + timeoutOrStatus)
-                + " size=" + buf.readableBytes() + (crc ? " crc" : "") + ')';
+                + " size=" + length + (crc ? " crc" : "") + (refs <= 0 ? " released" : "") + ')';
     }
 }

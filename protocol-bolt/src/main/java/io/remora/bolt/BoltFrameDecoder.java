@@ -98,7 +98,7 @@ final class BoltFrameDecoder extends ByteToMessageDecoder {
         int timeoutOrStatus = request ? in.getInt(r + BoltWire.timeoutOrStatusOffset(v2))
                 : in.getUnsignedShort(r + BoltWire.timeoutOrStatusOffset(v2));
         ByteBuf slice = in.readRetainedSlice((int) total);
-        BoltFrame f = new BoltFrame(protocol, slice, kind, v2, ver1, type, cmd, id, timeoutOrStatus,
+        BoltFrame f = BoltFrame.of(protocol, slice, kind, v2, ver1, type, cmd, id, timeoutOrStatus,
                 fixed, classLen, headerLen, crc);
         f.strings = strings;
         return f;

@@ -79,6 +79,28 @@ class BoltCodecTest {
     }
 
     @Test
+    void aRetriedRequestGetsItsOwnViewWhileTheFirstWriteMayStillBeQueued() {
+        byte[] original = Vectors.load("bolt_v1_request.bin");
+        BoltFrame f = decode(original);
+        f.retain(2); // the stream's own reference, plus one for each of two tries
+        ByteBuf first = CODEC.encodeRequest(f, 5, 100);
+        first.skipBytes(7); // a channel part way through writing it
+        ByteBuf second = CODEC.encodeRequest(f, 6, 50);
+        try {
+            assertEquals(0, second.readerIndex());
+            assertEquals(original.length, second.readableBytes());
+            assertEquals(6, second.getInt(5));
+            assertEquals("com.example.HelloService:1.0", f.service(), "the frame still reads its own bytes");
+            assertEquals(original.length, f.size());
+        } finally {
+            first.release();
+            second.release();
+            f.release();
+        }
+        assertEquals(0, f.refCnt());
+    }
+
+    @Test
     void leavesTimeoutAloneWhenToldMinusOne() {
         BoltFrame f = decode(Vectors.load("bolt_v2_request_ver1.bin"));
         byte[] out = bytes(CODEC.encodeRequest(f, 99, -1));

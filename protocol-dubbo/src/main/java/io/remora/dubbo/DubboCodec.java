@@ -51,20 +51,14 @@ final class DubboCodec implements RpcCodec {
         return patchId(response, downstreamId);
     }
 
-    /**
-     * Takes the caller's reference to the frame and hands it on as the returned buffer. When someone else still holds
-     * the frame (the stream keeps requests for retries and lookups), the buffer written is a duplicate, so the channel
-     * consuming it never empties the frame's own view of the bytes.
-     */
+    /** Takes the caller's reference to the frame and hands it on as the returned buffer ({@link DubboFrame#handOver}). */
     private static ByteBuf patchId(RpcFrame frame, long id) {
-        ByteBuf b = frame.content();
-        b.setLong(b.readerIndex() + DubboWire.OFFSET_ID, id);
-        if (frame.refCnt() == 1) {
-            return b;
+        if (!(frame instanceof DubboFrame f)) {
+            frame.release(); // we own it, even when we cannot encode it
+            throw new IllegalArgumentException("not a dubbo frame: " + frame);
         }
-        ByteBuf out = b.retainedDuplicate();
-        frame.release();
-        return out;
+        f.content().setLong(DubboWire.OFFSET_ID, id);
+        return f.handOver();
     }
 
     /** Flag 0x22, status 20, same id, body a Hessian2 null (what Dubbo's HeartbeatHandler sends). */

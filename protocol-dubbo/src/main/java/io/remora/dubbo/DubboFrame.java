@@ -3,6 +3,8 @@ package io.remora.dubbo;
 import static io.remora.dubbo.DubboWire.HEADER_LENGTH;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.util.IllegalReferenceCountException;
+import io.netty.util.Recycler;
 import io.remora.core.protocol.FrameKind;
 import io.remora.core.protocol.ResponseClass;
 import io.remora.core.protocol.RpcFrame;
@@ -13,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One Dubbo frame: the header fields, and a retained slice of the whole frame (index 0 = magic) that is forwarded as
- * is. Reference counting is the slice's. Requests parse their four leading strings on first access and their
+ * as is. Frame objects are pooled per thread: the frame has its own reference count and holds one reference to the
+ * slice; the last release releases the slice and returns the object (unless {@link #keepObject()}). Requests parse their four leading strings on first access and their
  * attachments only when a header other than {@code dubbo}/{@code version} is asked for; arguments are skipped, never
  * deserialized. A body that cannot be parsed never breaks framing: lookups then answer null (see README).
  */
@@ -22,11 +25,24 @@ final class DubboFrame implements RpcFrame {
     private static final Logger log = LoggerFactory.getLogger(DubboFrame.class);
     private static final String[] NO_ATTACHMENTS = new String[0];
 
-    private final ByteBuf content;
-    private final FrameKind kind;
-    private final int flag;
-    private final int status;
-    private final long id;
+    private static final Recycler<DubboFrame> POOL = new Recycler<>() {
+        @Override
+        protected DubboFrame newObject(Handle<DubboFrame> handle) {
+            return new DubboFrame(handle);
+        }
+    };
+
+    private final Recycler.Handle<DubboFrame> handle;
+    private ByteBuf content;
+    private FrameKind kind;
+    private int flag;
+    private int status;
+    private long id;
+    /** Frame length; the slice starts at index 0 and is read by absolute index (its reader index is the channel's). */
+    private int length;
+    private int refs;
+    private boolean keep;
+    private boolean handedOut;
 
     /** 0 = not parsed, 1 = parsed, 2 = failed or not Hessian2. */
     private byte leadingState;
@@ -42,12 +58,33 @@ final class DubboFrame implements RpcFrame {
     /** The connection's cache for the leading strings (set by the decoder; null = no caching). */
     Utf8Cache strings;
 
-    DubboFrame(ByteBuf content, FrameKind kind, int flag, int status, long id) {
-        this.content = content;
-        this.kind = kind;
-        this.flag = flag;
-        this.status = status;
-        this.id = id;
+    private DubboFrame(Recycler.Handle<DubboFrame> handle) {
+        this.handle = handle;
+    }
+
+    /** A frame over {@code content} (the caller's reference moves to the frame), from the pool. */
+    static DubboFrame of(ByteBuf content, FrameKind kind, int flag, int status, long id) {
+        DubboFrame f = POOL.get();
+        f.content = content;
+        f.kind = kind;
+        f.flag = flag;
+        f.status = status;
+        f.id = id;
+        f.length = content.readableBytes();
+        f.refs = 1;
+        f.keep = false;
+        f.handedOut = false;
+        f.leadingState = 0;
+        f.dubboVersion = null;
+        f.path = null;
+        f.version = null;
+        f.method = null;
+        f.argsOffset = 0;
+        f.attachments = null;
+        f.attachmentCount = 0;
+        f.parseProblem = null;
+        f.strings = null;
+        return f;
     }
 
     int flag() {
@@ -91,8 +128,8 @@ final class DubboFrame implements RpcFrame {
             return ResponseClass.OK;
         }
         if (status == DubboWire.OK) {
-            if ((flag & DubboWire.FLAG_EVENT) == 0 && content.readableBytes() > HEADER_LENGTH) {
-                int f = content.getUnsignedByte(content.readerIndex() + HEADER_LENGTH);
+            if ((flag & DubboWire.FLAG_EVENT) == 0 && length > HEADER_LENGTH) {
+                int f = content.getUnsignedByte(HEADER_LENGTH);
                 if (f == DubboWire.RESPONSE_WITH_EXCEPTION || f == DubboWire.RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS) {
                     return ResponseClass.BUSINESS_ERROR;
                 }
@@ -195,9 +232,9 @@ final class DubboFrame implements RpcFrame {
             parseProblem = "serialization id " + serializationId() + " is not Hessian2 (2)";
             return;
         }
-        int start = content.readerIndex() + HEADER_LENGTH;
+        int start = HEADER_LENGTH;
         try {
-            Hessian2Cursor c = new Hessian2Cursor(content, start, content.writerIndex());
+            Hessian2Cursor c = new Hessian2Cursor(content, start, length);
             dubboVersion = c.readString(strings);
             path = c.readString(strings);
             version = c.readString(strings);
@@ -219,7 +256,7 @@ final class DubboFrame implements RpcFrame {
             return attachments;
         }
         try {
-            DubboBody.readAttachments(content, argsOffset, content.writerIndex(), this::addAttachment);
+            DubboBody.readAttachments(content, argsOffset, length, this::addAttachment);
         } catch (HessianFormatException e) {
             // Route without attachments: a half-read map could match a route it should not.
             attachments = NO_ATTACHMENTS;
@@ -240,50 +277,117 @@ final class DubboFrame implements RpcFrame {
         attachments[attachmentCount++] = value;
     }
 
-    // ---- ReferenceCounted: the slice's count
+    @Override
+    public int size() {
+        return length;
+    }
+
+    @Override
+    public void keepObject() {
+        keep = true;
+    }
+
+    /**
+     * The bytes to write for the caller's reference, which this call takes: the slice itself for the sole owner (the
+     * object goes back to the pool) and for the first write of a frame others still hold (it is read by absolute
+     * index); later writes (retries, while an earlier one may still be queued) get their own view.
+     */
+    ByteBuf handOver() {
+        ensureLive();
+        ByteBuf b = content;
+        if (refs == 1) {
+            refs = 0;
+            content = null;
+            recycle();
+            return b;
+        }
+        ByteBuf out;
+        if (!handedOut) {
+            handedOut = true;
+            out = b.retain();
+        } else {
+            out = b.retainedSlice(0, length);
+        }
+        release();
+        return out;
+    }
+
+    private void ensureLive() {
+        if (refs <= 0) {
+            throw new IllegalReferenceCountException(refs);
+        }
+    }
+
+    private void recycle() {
+        strings = null;
+        attachments = null;
+        dubboVersion = null;
+        path = null;
+        version = null;
+        method = null;
+        parseProblem = null;
+        if (!keep) {
+            handle.recycle(this);
+        }
+    }
+
+    // ---- ReferenceCounted: the frame's own count; the frame holds one reference to its slice
 
     @Override
     public int refCnt() {
-        return content.refCnt();
+        return refs;
     }
 
     @Override
     public DubboFrame retain() {
-        content.retain();
-        return this;
+        return retain(1);
     }
 
     @Override
     public DubboFrame retain(int increment) {
-        content.retain(increment);
+        ensureLive();
+        refs += increment;
         return this;
     }
 
     @Override
     public DubboFrame touch() {
+        ensureLive();
         content.touch();
         return this;
     }
 
     @Override
     public DubboFrame touch(Object hint) {
+        ensureLive();
         content.touch(hint);
         return this;
     }
 
     @Override
     public boolean release() {
-        return content.release();
+        return release(1);
     }
 
     @Override
     public boolean release(int decrement) {
-        return content.release(decrement);
+        if (decrement <= 0 || refs < decrement) {
+            throw new IllegalReferenceCountException(refs, -decrement);
+        }
+        refs -= decrement;
+        if (refs > 0) {
+            return false;
+        }
+        ByteBuf b = content;
+        content = null;
+        recycle();
+        b.release();
+        return true;
     }
 
     @Override
     public String toString() {
         return "DubboFrame(" + kind + ", id=" + id + ", flag=0x" + Integer.toHexString(flag) + ", status=" + status
-                + ", " + content.readableBytes() + " bytes)";
+                + ", " + length + " bytes" + (refs <= 0 ? ", released" : "") + ")";
     }
 }

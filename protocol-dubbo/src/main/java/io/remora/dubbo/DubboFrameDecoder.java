@@ -66,7 +66,7 @@ final class DubboFrameDecoder extends ByteToMessageDecoder {
         long id = in.getLong(r + DubboWire.OFFSET_ID);
         FrameKind kind = classify(in, r, flag, (int) bodyLength);
         ByteBuf frame = in.readRetainedSlice((int) frameLength); // ownership moves to the DubboFrame
-        DubboFrame f = new DubboFrame(frame, kind, flag, status, id);
+        DubboFrame f = DubboFrame.of(frame, kind, flag, status, id);
         f.strings = strings;
         out.add(f);
     }

@@ -56,10 +56,13 @@ public final class BenchSuite {
     static final String USAGE = """
             usage: BenchSuite [--quick | --full | --smoke] [--out DIR] [--remora-home DIR] [--only bolt,dubbo,http1,h2,grpc]
                               [--sidecar-opts "JVM flags"] [--warmup S] [--duration S]
+                              [--cells 1024x64,...] [--closed-only] [--no-extras]
               --quick   a representative subset, a few minutes (default)
               --full    every protocol x payload (128 B, 1 KB, 64 KB) x connections (1, 64, 1000), closed-loop and
                         open-loop at 10/50/90% of direct capacity; long
-              --smoke   tiny durations, two scenarios: proves the suite works""";
+              --smoke   tiny durations, two scenarios: proves the suite works
+              --cells   keep only these payload x connections cells; --closed-only drops the open-loop rows;
+                        --no-extras skips start-up timing and the idle-connections probe (for iterating)""";
 
     public static void main(String[] args) throws Exception {
         Settings s = parse(args);
@@ -76,6 +79,9 @@ public final class BenchSuite {
         Path out = null;
         Path home = null;
         String only = null;
+        String cellFilter = null;
+        boolean noExtras = false;
+        boolean closedOnly = false;
         String opts = "";
         double warmup = -1;
         double duration = -1;
@@ -87,6 +93,9 @@ public final class BenchSuite {
                 case "--out" -> out = Path.of(args[++i]);
                 case "--remora-home" -> home = Path.of(args[++i]);
                 case "--only" -> only = args[++i];
+                case "--cells" -> cellFilter = args[++i];
+                case "--no-extras" -> noExtras = true;
+                case "--closed-only" -> closedOnly = true;
                 case "--sidecar-opts" -> opts = args[++i];
                 case "--warmup" -> warmup = Double.parseDouble(args[++i]);
                 case "--duration" -> duration = Double.parseDouble(args[++i]);
@@ -138,6 +147,21 @@ public final class BenchSuite {
             st = new Settings(st.mode, st.warmup, st.duration,
                     st.cells.stream().filter(c -> keep.contains(c.proto.name())).toList(), st.idleConnections,
                     st.startupRuns, st.out, st.remoraHome, st.sidecarOpts);
+        }
+        if (cellFilter != null) { // e.g. "1024x64,65536x64": payload x connections
+            List<String> keep = List.of(cellFilter.split(","));
+            st = new Settings(st.mode, st.warmup, st.duration,
+                    st.cells.stream().filter(c -> keep.contains(c.payload + "x" + c.connections)).toList(),
+                    st.idleConnections, st.startupRuns, st.out, st.remoraHome, st.sidecarOpts);
+        }
+        if (closedOnly) {
+            st = new Settings(st.mode, st.warmup, st.duration, st.cells.stream()
+                    .map(c -> new Cell(c.proto, c.payload, c.connections, true, List.of())).toList(),
+                    st.idleConnections, st.startupRuns, st.out, st.remoraHome, st.sidecarOpts);
+        }
+        if (noExtras) { // no start-up timing, no idle-connection probe: just the load cells
+            st = new Settings(st.mode, st.warmup, st.duration, st.cells, 0, 0, st.out, st.remoraHome,
+                    st.sidecarOpts);
         }
         return st;
     }
@@ -338,6 +362,9 @@ public final class BenchSuite {
 
     /** Start to /ready and to the first proxied Bolt call, for the default config and for 5,000 routes + 50k hosts. */
     private void startup(Path work) throws Exception {
+        if (s.startupRuns == 0) {
+            return;
+        }
         int provider = LoadHarness.freePort();
         try (AutoCloseable p = RpcCallers.boltProvider(provider)) {
             for (boolean large : List.of(false, true)) {

@@ -18,6 +18,8 @@ public abstract class FilteredRequest implements RequestContext {
     /** Filters [0, passed) let the request through. */
     private int passed;
     private Object[] filterStates;
+    /** A filter paused the request: someone else (a timer, another thread) holds it and may come back to it. */
+    private boolean paused;
 
     /** The chain this request runs: the listener spec's, fixed for the request's life. */
     protected abstract StreamFilter[] filters();
@@ -38,6 +40,9 @@ public abstract class FilteredRequest implements RequestContext {
     protected final void runFilters() {
         StreamFilter[] filters = filters();
         while (filterIndex < filters.length) {
+            if (done()) {
+                return; // a filter answered the request itself
+            }
             FilterStatus st;
             try {
                 st = filters[filterIndex].onRequest(this);
@@ -49,6 +54,7 @@ public abstract class FilteredRequest implements RequestContext {
             if (st == FilterStatus.CONTINUE) {
                 passed = ++filterIndex;
             } else if (st == FilterStatus.PAUSE) {
+                paused = true;
                 return;
             } else {
                 if (!done()) {
@@ -58,6 +64,19 @@ public abstract class FilteredRequest implements RequestContext {
             }
         }
         afterFilters();
+    }
+
+    /** True if a filter ever paused this request (it may still be held by whoever resumes it). */
+    protected final boolean everPaused() {
+        return paused;
+    }
+
+    /** Clears the chain state so the object can carry another request (engines that reuse request objects). */
+    protected final void resetFilterChain() {
+        filterIndex = 0;
+        passed = 0;
+        filterStates = null;
+        paused = false;
     }
 
     @Override

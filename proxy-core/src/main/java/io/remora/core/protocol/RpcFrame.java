@@ -27,6 +27,13 @@ public interface RpcFrame extends RequestHeaders, ReferenceCounted {
     /** The whole frame, exactly as received (header and body). The frame keeps ownership. */
     ByteBuf content();
 
+    /**
+     * The frame object must not be reused for another frame after its last release: something (a filter that kept
+     * the request context) may still look at it. Frames that pool their objects then leave this one to the GC.
+     */
+    default void keepObject() {
+    }
+
     /** Size of the frame in bytes. */
     default int size() {
         return content().readableBytes();

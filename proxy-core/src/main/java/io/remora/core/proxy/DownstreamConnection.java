@@ -106,7 +106,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter imp
             case REQUEST, ONEWAY -> {
                 ListenerSpec spec = slot.spec();
                 inflight++;
-                new RpcStream(this, f, spec, System.nanoTime()).start();
+                RpcStream.open(this, f, spec, System.nanoTime());
             }
             case HEARTBEAT -> {
                 try {

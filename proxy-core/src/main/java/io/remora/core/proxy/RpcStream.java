@@ -2,7 +2,6 @@ package io.remora.core.proxy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.remora.core.cluster.Cluster;
 import io.remora.core.cluster.Host;
 import io.remora.core.cluster.HostSet;
@@ -27,33 +26,34 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One proxied request, from decode to its answer: runs the filter chain, routes, picks a host, rides an upstream
- * connection and writes the answer back. It is the pending entry, the timeout task and the filters' context at once,
- * so a request costs one object of ours. Lives on one event loop; never touched from another thread.
+ * connection and writes the answer back. It is the pending entry, the timeout-wheel entry and the filters' context at
+ * once, so a request costs one object of ours, and not even that in steady state: a stream that ended on the plain
+ * path (never paused by a filter, never retried) is reused by the loop for a later request. Lives on one event loop;
+ * never touched from another thread.
  *
- * <p>Ownership: the stream holds one reference to the request frame from construction to {@link #complete}; a copy
+ * <p>Ownership: the stream holds one reference to the request frame from {@link #open} to {@link #complete}; a copy
  * of the reference goes to the codec when forwarding.
  */
-final class RpcStream extends FilteredRequest implements Runnable {
+final class RpcStream extends FilteredRequest implements TimeoutWheel.Entry {
 
     private static final Logger log = LoggerFactory.getLogger("io.remora.proxy");
     /** When neither the request nor the route sets a timeout. */
     static final long DEFAULT_TIMEOUT_MILLIS = 30_000;
 
-    private final DownstreamConnection downstream;
-    private final RpcFrame frame;
-    private final ListenerSpec spec;
-    private final long downstreamId;
-    private final boolean oneway;
-    private final long startNanos;
+    private DownstreamConnection downstream;
+    private RpcFrame frame;
+    private ListenerSpec spec;
+    private long downstreamId;
+    private boolean oneway;
+    private long startNanos;
     private Cluster cluster;
     private Host host;
     private Route route;
     private UpstreamConnection upstream;
     private long upstreamId = -1;
     private long deadlineNanos;
-    private ScheduledFuture<?> timeoutTask;
     private boolean done;
-    private final int requestBytes;
+    private int requestBytes;
     private int responseBytes;
     /** When the request was written upstream (0 = never), and when its response came back (0 = never). */
     private long sentNanos;
@@ -66,8 +66,35 @@ final class RpcStream extends FilteredRequest implements Runnable {
     private boolean activeCounted;
     /** Deadline of the current try (per-try timeout), or {@link #deadlineNanos}. */
     private long tryDeadlineNanos;
+    /** The loop's timeout wheel and this stream's links in it (slot -1: not in the wheel). */
+    private TimeoutWheel wheel;
+    private TimeoutWheel.Entry wheelPrev;
+    private TimeoutWheel.Entry wheelNext;
+    private long wheelDeadline;
+    private int wheelSlot = -1;
+    /** False once something other than the engine's plain path may hold this stream (a scheduled retry). */
+    private boolean reusable;
+    /** In the loop's free list: any use is a bug (checked with assertions). */
+    private boolean recycled;
 
-    RpcStream(DownstreamConnection downstream, RpcFrame frame, ListenerSpec spec, long startNanos) {
+    private RpcStream() {
+    }
+
+    /** Starts a stream for a decoded request, reusing one of the loop's free streams when there is one. */
+    static RpcStream open(DownstreamConnection downstream, RpcFrame frame, ListenerSpec spec, long startNanos) {
+        RpcStream s = LoopContext.current().takeStream();
+        if (s == null) {
+            s = new RpcStream();
+        }
+        s.init(downstream, frame, spec, startNanos);
+        s.start();
+        return s;
+    }
+
+    private void init(DownstreamConnection downstream, RpcFrame frame, ListenerSpec spec, long startNanos) {
+        this.recycled = false;
+        this.reusable = true;
+        this.done = false;
         this.downstream = downstream;
         this.frame = frame;
         this.spec = spec;
@@ -75,6 +102,32 @@ final class RpcStream extends FilteredRequest implements Runnable {
         this.oneway = frame.kind() == io.remora.core.protocol.FrameKind.ONEWAY;
         this.startNanos = startNanos;
         this.requestBytes = frame.size();
+        upstreamId = -1;
+        deadlineNanos = 0;
+        responseBytes = 0;
+        sentNanos = 0;
+        answeredNanos = 0;
+        retries = 0;
+        activeCounted = false;
+        tryDeadlineNanos = 0;
+        resetFilterChain();
+    }
+
+    /**
+     * Back to the loop's free list: only when nothing can still reach this stream (see {@link #complete}). It is reused
+     * only by a later decoded request, so code still running in this call stack (a filter that answered the request
+     * itself) sees an ended request, as before; the request, listener and connection stay readable until then.
+     */
+    private void recycle() {
+        cluster = null;
+        host = null;
+        route = null;
+        upstream = null;
+        hostSet = null;
+        retry = null;
+        done = true;
+        recycled = true;
+        LoopContext.current().recycle(this);
     }
 
     void start() {
@@ -161,7 +214,12 @@ final class RpcStream extends FilteredRequest implements Runnable {
             }
         }
         if (!oneway) {
-            timeoutTask = downstream.eventLoop().schedule(this, tryDeadlineNanos - now, TimeUnit.NANOSECONDS);
+            TimeoutWheel w = wheel;
+            if (w == null) {
+                w = LoopContext.current().timeouts(downstream.eventLoop());
+                wheel = w;
+            }
+            w.add(this, tryDeadlineNanos);
         }
         h.requestStarted();
         activeCounted = true;
@@ -189,6 +247,7 @@ final class RpcStream extends FilteredRequest implements Runnable {
         }
         endTry(false);
         retries++;
+        reusable = false; // the retry task below holds the stream
         Host previous = host;
         if (log.isDebugEnabled()) {
             log.debug("{} {}#{}: retry {} of {} after {} ms: {}", spec.name(), frame.service(), frame.method(),
@@ -228,6 +287,7 @@ final class RpcStream extends FilteredRequest implements Runnable {
 
     /** The request bytes for the upstream, with {@code id} and the remaining timeout patched in. Null if too late. */
     ByteBuf encodeForUpstream(RpcCodec codec, long id) {
+        assert !recycled : "stream used after it was recycled";
         if (done) {
             return null;
         }
@@ -265,6 +325,7 @@ final class RpcStream extends FilteredRequest implements Runnable {
     }
 
     void onResponse(RpcFrame response, RpcCodec upstreamCodec) {
+        assert !recycled : "stream used after it was recycled";
         if (done) {
             response.release();
             return;
@@ -283,10 +344,48 @@ final class RpcStream extends FilteredRequest implements Runnable {
         complete(rc);
     }
 
-    /** The timeout task. */
+    // ---- TimeoutWheel.Entry: the links are the wheel's
+
     @Override
-    public void run() {
-        timeoutTask = null;
+    public TimeoutWheel.Entry wheelPrev() {
+        return wheelPrev;
+    }
+
+    @Override
+    public void wheelPrev(TimeoutWheel.Entry e) {
+        wheelPrev = e;
+    }
+
+    @Override
+    public TimeoutWheel.Entry wheelNext() {
+        return wheelNext;
+    }
+
+    @Override
+    public void wheelNext(TimeoutWheel.Entry e) {
+        wheelNext = e;
+    }
+
+    @Override
+    public long wheelDeadline() {
+        return wheelDeadline;
+    }
+
+    @Override
+    public int wheelSlot() {
+        return wheelSlot;
+    }
+
+    @Override
+    public void wheelSet(int slot, long deadlineNanos) {
+        wheelSlot = slot;
+        wheelDeadline = deadlineNanos;
+    }
+
+    /** The current try's deadline passed. */
+    @Override
+    public void expired() {
+        assert !recycled : "stream used after it was recycled";
         if (done) {
             return;
         }
@@ -353,10 +452,8 @@ final class RpcStream extends FilteredRequest implements Runnable {
     }
 
     private void cancelTimeout() {
-        ScheduledFuture<?> t = timeoutTask;
-        if (t != null) {
-            timeoutTask = null;
-            t.cancel(false);
+        if (wheelSlot >= 0) {
+            wheel.remove(this);
         }
     }
 
@@ -365,6 +462,7 @@ final class RpcStream extends FilteredRequest implements Runnable {
             return;
         }
         done = true;
+        cancelTimeout();
         long end = System.nanoTime();
         long duration = end - startNanos;
         downstream.metrics().request(frame.service(), frame.method(), result, requestBytes, responseBytes, duration);
@@ -390,8 +488,16 @@ final class RpcStream extends FilteredRequest implements Runnable {
                     frame.method(), callerIp(), cluster == null ? "-" : cluster.name(),
                     host == null ? "-" : host.address(), result, TimeUnit.NANOSECONDS.toMicros(duration));
         }
+        // Reused only when nothing else can reach it: a paused filter's timer or a retry task may still hold it.
+        boolean reuse = reusable && !everPaused();
+        if (!reuse) {
+            frame.keepObject(); // a late filter may still read the request through this stream
+        }
         frame.release();
         downstream.streamDone();
+        if (reuse) {
+            recycle();
+        }
     }
 
     // ---- RequestContext
@@ -438,16 +544,21 @@ final class RpcStream extends FilteredRequest implements Runnable {
 
     @Override
     public void respondError(ProxyError error, String message) {
+        assert !recycled : "stream used after it was recycled";
         failWith(error, message, -1);
+        LoopContext.current().flush(); // an async filter answers outside any read batch
     }
 
     @Override
     public void respondError(ProxyError error, String message, int nativeStatus) {
+        assert !recycled : "stream used after it was recycled";
         failWith(error, message, nativeStatus);
+        LoopContext.current().flush(); // an async filter answers outside any read batch
     }
 
     @Override
     public void resume() {
+        assert !recycled : "stream used after it was recycled";
         super.resume();
         LoopContext.current().flush();
     }
