@@ -41,7 +41,8 @@ import java.util.Set;
 public final class ConfigCompiler {
 
     public static final int DEFAULT_ADMIN_PORT = 34901;
-    public static final long DEFAULT_CONNECT_TIMEOUT_MS = 1000;
+    /** Above two SYN retransmits (1 s, 3 s): one dropped SYN (a full accept queue) must not fail a request. As Envoy. */
+    public static final long DEFAULT_CONNECT_TIMEOUT_MS = 5000;
     public static final int DEFAULT_MAX_PENDING = 10_000;
     public static final long DEFAULT_HEARTBEAT_MS = 15_000;
     public static final long DEFAULT_IDLE_TIMEOUT_MS = 90_000;
