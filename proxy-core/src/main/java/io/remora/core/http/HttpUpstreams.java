@@ -147,7 +147,8 @@ final class HttpUpstreams {
                     protected void initChannel(Channel ch) {
                         ch.pipeline().addLast("http-codec", new HttpClientCodec(new HttpDecoderConfig()
                                 .setMaxHeaderSize(MAX_RESPONSE_HEADER_BYTES)
-                                .setMaxChunkSize(HttpPipelines.MAX_CHUNK_BYTES), false, false));
+                                .setTrailersFactory(HttpHeadersUtil.SMALL_TRAILERS)
+                .setMaxChunkSize(HttpPipelines.MAX_CHUNK_BYTES), false, false));
                         ch.pipeline().addLast("upstream", link);
                     }
                 });
