@@ -3,6 +3,7 @@ package io.remora.core.http;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -15,9 +16,36 @@ final class HttpHeadersUtil {
     /** Netty's HTTP/2 <-> HTTP/1 conversion headers: never forwarded as such. */
     static final String EXT_PREFIX = "x-http2-";
     static final String SCHEME_EXT = "x-http2-scheme";
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
+    private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     private HttpHeadersUtil() {
+    }
+
+    /**
+     * Trailers of decoded messages: every content-length body ends in a LastHttpContent whose (almost always empty)
+     * trailer map Netty allocates eagerly; a 2-bucket table instead of 16 (same validation as Netty's trailers).
+     */
+    static final io.netty.handler.codec.http.HttpHeadersFactory SMALL_TRAILERS =
+            new io.netty.handler.codec.http.HttpHeadersFactory() {
+                private final io.netty.handler.codec.http.DefaultHttpHeadersFactory base =
+                        io.netty.handler.codec.http.DefaultHttpHeadersFactory.trailersFactory();
+
+                @Override
+                public HttpHeaders newHeaders() {
+                    return new SmallHeaders(base.getNameValidator(), base.getValueValidator());
+                }
+
+                @Override
+                public HttpHeaders newEmptyHeaders() {
+                    return base.newEmptyHeaders();
+                }
+            };
+
+    private static final class SmallHeaders extends io.netty.handler.codec.http.DefaultHttpHeaders {
+        SmallHeaders(io.netty.handler.codec.DefaultHeaders.NameValidator<CharSequence> names,
+                     io.netty.handler.codec.DefaultHeaders.ValueValidator<CharSequence> values) {
+            super(names, values, 2);
+        }
     }
 
     /**
@@ -25,25 +53,53 @@ final class HttpHeadersUtil {
      * {@code Keep-Alive}, {@code Transfer-Encoding}, {@code Upgrade}, every {@code Proxy-*}, and {@code TE} unless it
      * is {@code trailers} (gRPC needs that one end to end), plus Netty's {@code x-http2-*} conversion headers.
      */
-    private static final io.netty.handler.codec.http2.HttpConversionUtil.ExtensionHeaderNames[] EXT_NAMES =
-            io.netty.handler.codec.http2.HttpConversionUtil.ExtensionHeaderNames.values();
-
     static void stripHopByHop(HttpHeaders h) {
-        if (h.contains(HttpHeaderNames.CONNECTION)) { // most requests have none: no list, no split
-            for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
-                for (String token : value.split(",")) {
-                    String t = token.trim();
-                    if (!t.isEmpty() && !t.equalsIgnoreCase("te")) {
-                        h.remove(t);
-                    }
-                }
+        // one scan, no allocation unless something is to be removed (a response's "Connection: keep-alive" is)
+        List<CharSequence> doomed = null;
+        Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence();
+        while (it.hasNext()) {
+            Map.Entry<CharSequence, CharSequence> e = it.next();
+            CharSequence n = e.getKey();
+            if (n.length() == 0) {
+                continue;
             }
-            h.remove(HttpHeaderNames.CONNECTION);
+            char c = Character.toLowerCase(n.charAt(0));
+            boolean bad;
+            if (c == 'c') {
+                bad = AsciiString.contentEqualsIgnoreCase(HttpHeaderNames.CONNECTION, n);
+                if (bad) {
+                    doomed = connectionTokens(e.getValue(), doomed);
+                }
+            } else if (c == 't') {
+                if (AsciiString.contentEqualsIgnoreCase(HttpHeaderNames.TE, n)) {
+                    continue; // handled below: kept as "trailers" when asked for
+                }
+                bad = AsciiString.contentEqualsIgnoreCase(HttpHeaderNames.TRANSFER_ENCODING, n);
+            } else if (c == 'k') {
+                bad = AsciiString.contentEqualsIgnoreCase(HttpHeaderNames.KEEP_ALIVE, n);
+            } else if (c == 'u') {
+                bad = AsciiString.contentEqualsIgnoreCase(HttpHeaderNames.UPGRADE, n);
+            } else if (c == 'h') {
+                bad = AsciiString.contentEqualsIgnoreCase("http2-settings", n);
+            } else if (c == 'p') {
+                bad = startsWithIgnoreCase(n, "proxy-");
+            } else if (c == 'x') {
+                bad = startsWithIgnoreCase(n, EXT_PREFIX); // Netty's HTTP/2 conversion headers among them
+            } else {
+                continue;
+            }
+            if (bad) {
+                if (doomed == null) {
+                    doomed = new java.util.ArrayList<>(4);
+                }
+                doomed.add(n);
+            }
         }
-        h.remove(HttpHeaderNames.KEEP_ALIVE);
-        h.remove(HttpHeaderNames.TRANSFER_ENCODING);
-        h.remove(HttpHeaderNames.UPGRADE);
-        h.remove("http2-settings");
+        if (doomed != null) {
+            for (int i = 0; i < doomed.size(); i++) {
+                h.remove(doomed.get(i));
+            }
+        }
         String te = h.get(HttpHeaderNames.TE);
         if (te != null) {
             if (te.toLowerCase(Locale.ROOT).contains("trailers")) {
@@ -52,29 +108,42 @@ final class HttpHeadersUtil {
                 h.remove(HttpHeaderNames.TE);
             }
         }
-        // the HTTP/2 converter's own x-http2-* names, on every h2 request: removed by name, so the scan below
-        // (building a name set) runs only for the rare proxy-* or unknown x-http2-* header
-        for (io.netty.handler.codec.http2.HttpConversionUtil.ExtensionHeaderNames e : EXT_NAMES) {
-            h.remove(e.text());
-        }
-        Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence();
-        boolean any = false;
-        while (it.hasNext()) {
-            CharSequence name = it.next().getKey();
-            if (startsWithIgnoreCase(name, "proxy-") || startsWithIgnoreCase(name, EXT_PREFIX)) {
-                any = true;
-                break;
+    }
+
+    /** The header names a {@code Connection} value lists (besides te, close and keep-alive, which need no removal). */
+    private static List<CharSequence> connectionTokens(CharSequence v, List<CharSequence> doomed) {
+        int len = v.length();
+        int i = 0;
+        while (i < len) {
+            int comma = i;
+            while (comma < len && v.charAt(comma) != ',') {
+                comma++;
             }
-        }
-        if (any) {
-            List<String> doomed = new java.util.ArrayList<>();
-            for (String name : h.names()) {
-                if (startsWithIgnoreCase(name, "proxy-") || startsWithIgnoreCase(name, EXT_PREFIX)) {
-                    doomed.add(name);
+            int s = i;
+            int e = comma;
+            while (s < e && isSpace(v.charAt(s))) {
+                s++;
+            }
+            while (e > s && isSpace(v.charAt(e - 1))) {
+                e--;
+            }
+            if (e > s) {
+                CharSequence t = v.subSequence(s, e);
+                if (!AsciiString.contentEqualsIgnoreCase("te", t) && !AsciiString.contentEqualsIgnoreCase("close", t)
+                        && !AsciiString.contentEqualsIgnoreCase("keep-alive", t)) {
+                    if (doomed == null) {
+                        doomed = new java.util.ArrayList<>(4);
+                    }
+                    doomed.add(t.toString());
                 }
             }
-            doomed.forEach(h::remove);
+            i = comma + 1;
         }
+        return doomed;
+    }
+
+    private static boolean isSpace(char c) {
+        return c == ' ' || c == '\t';
     }
 
     /**
@@ -133,17 +202,17 @@ final class HttpHeadersUtil {
         return true;
     }
 
-    /** 128 random bits as 32 hex characters. */
-    static String newRequestId() {
+    /** 128 random bits as 32 hex characters (an AsciiString over its own bytes: no char[] and String copies). */
+    static AsciiString newRequestId() {
         ThreadLocalRandom r = ThreadLocalRandom.current();
-        char[] c = new char[32];
+        byte[] c = new byte[32];
         long a = r.nextLong();
         long b = r.nextLong();
         for (int i = 0; i < 16; i++) {
             c[i] = HEX[(int) (a >>> (60 - 4 * i)) & 0xF];
             c[16 + i] = HEX[(int) (b >>> (60 - 4 * i)) & 0xF];
         }
-        return new String(c);
+        return new AsciiString(c, false);
     }
 
     /** gRPC's {@code grpc-timeout} ({@code 1-8 digits + H/M/S/m/u/n}) in nanoseconds, or -1 if absent or invalid. */

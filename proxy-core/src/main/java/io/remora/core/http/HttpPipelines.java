@@ -46,6 +46,7 @@ final class HttpPipelines {
         HttpServerCodec codec = new HttpServerCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(s.maxInitialLineBytes())
                 .setMaxHeaderSize(s.maxHeaderBytes())
+                .setTrailersFactory(HttpHeadersUtil.SMALL_TRAILERS)
                 .setMaxChunkSize(MAX_CHUNK_BYTES));
         p.addLast("http-codec", codec);
         if (upgrade) {

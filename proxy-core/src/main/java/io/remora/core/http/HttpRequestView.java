@@ -91,9 +91,25 @@ final class HttpRequestView implements RequestHeaders {
             if (authority == null) {
                 return null;
             }
-            h = host = stripPort(authority).toLowerCase(Locale.ROOT);
+            HostCache c = lastHost;
+            if (c != null && c.authority.equals(authority)) {
+                h = host = c.host;
+            } else {
+                h = host = stripPort(authority).toLowerCase(Locale.ROOT);
+                lastHost = new HostCache(authority, h);
+            }
         }
         return h;
+    }
+
+    /**
+     * The last authority seen and its routing host: callers mostly send one Host, so its substring and lower-casing
+     * are not redone per request. Shared by the loops without locks: an immutable record behind a plain field (a
+     * stale or lost entry only costs a recomputation).
+     */
+    private static HostCache lastHost;
+
+    private record HostCache(String authority, String host) {
     }
 
     static String stripPort(String authority) {

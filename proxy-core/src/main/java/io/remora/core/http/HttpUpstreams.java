@@ -6,7 +6,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.remora.core.cluster.Cluster;
@@ -145,9 +144,10 @@ final class HttpUpstreams {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast("http-codec", new HttpClientCodec(new HttpDecoderConfig()
+                        ch.pipeline().addLast("http-codec", new Http1ClientCodec(new HttpDecoderConfig()
                                 .setMaxHeaderSize(MAX_RESPONSE_HEADER_BYTES)
-                                .setMaxChunkSize(HttpPipelines.MAX_CHUNK_BYTES), false, false));
+                                .setTrailersFactory(HttpHeadersUtil.SMALL_TRAILERS)
+                                .setMaxChunkSize(HttpPipelines.MAX_CHUNK_BYTES)));
                         ch.pipeline().addLast("upstream", link);
                     }
                 });
