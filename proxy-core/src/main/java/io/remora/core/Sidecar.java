@@ -432,9 +432,9 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
         if (m.maxServiceLabels() != null && m.maxServiceLabels() < 1) {
             throw new ConfigException("metrics.max_service_labels", "must be >= 1, was " + m.maxServiceLabels());
         }
-        if (m.digestQueue() != null && (m.digestQueue() < 1 || m.digestQueue() > 10_000_000)) {
-            throw new ConfigException("metrics.digest_queue", "must be between 1 and 10000000, was "
-                    + m.digestQueue());
+        if (m.digestQueue() != null && (m.digestQueue() < 1 || m.digestQueue() > DigestLog.MAX_CAPACITY)) {
+            throw new ConfigException("metrics.digest_queue", "must be between 1 and " + DigestLog.MAX_CAPACITY
+                    + " (entries are preallocated), was " + m.digestQueue());
         }
     }
 

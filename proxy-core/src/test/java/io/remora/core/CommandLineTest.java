@@ -52,6 +52,17 @@ class CommandLineTest {
     }
 
     @Test
+    void rejectsADigestQueueLargerThanTheRingCanPreallocate() throws Exception {
+        Path cfg = dir.resolve("huge-digest.json");
+        Files.writeString(cfg, """
+                {"metrics":{"digest_queue":2000000},
+                 "listeners":[{"name":"out","address":"127.0.0.1:0","protocol":"testrpc","routes":[]}]}""");
+        Result r = run("--config", cfg.toString(), "--validate");
+        assertEquals(2, r.exit(), r.output());
+        assertTrue(r.output().contains("metrics.digest_queue") && r.output().contains("1048576"), r.output());
+    }
+
+    @Test
     void exitsWithStatus2WhenTheFileIsMissing() throws Exception {
         Result r = run("--config", dir.resolve("missing.json").toString());
         assertEquals(2, r.exit(), r.output());

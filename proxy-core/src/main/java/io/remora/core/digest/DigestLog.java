@@ -36,7 +36,7 @@ public final class DigestLog implements AutoCloseable {
     public static final String SERVER_FILE = "rpc-server-digest.log";
     public static final int DEFAULT_CAPACITY = 16 * 1024;
     /** Entries are preallocated (about 100 bytes each): a larger {@code metrics.digest_queue} is capped here. */
-    static final int MAX_CAPACITY = 1 << 20;
+    public static final int MAX_CAPACITY = 1 << 20;
     static final long ROLL_BYTES = 100L * 1024 * 1024;
     private static final long MIN_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
