@@ -1,9 +1,9 @@
 package io.remora.bolt;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.util.IllegalReferenceCountException;
 import io.netty.util.Recycler;
 import io.remora.core.protocol.FrameKind;
+import io.remora.core.protocol.PooledFrame;
 import io.remora.core.protocol.ResponseClass;
 import io.remora.core.protocol.RpcFrame;
 import io.remora.core.protocol.Utf8Cache;
@@ -19,7 +19,7 @@ import java.util.function.BiConsumer;
  * the last release releases the slice and returns the object to the pool (unless {@link #keepObject()} was called).
  * Like every pooled Netty object, a frame must not be used after its last release.
  */
-final class BoltFrame implements RpcFrame {
+final class BoltFrame extends PooledFrame {
 
     static final String HEADER_SERVICE = "service";
     static final String HEADER_TARGET_SERVICE = "sofa_head_target_service";
@@ -55,7 +55,6 @@ final class BoltFrame implements RpcFrame {
 
     private final Recycler.Handle<BoltFrame> handle;
     private BoltProtocol protocol;
-    private ByteBuf buf;
     private FrameKind kind;
     private boolean v2;
     private int ver1;
@@ -68,12 +67,6 @@ final class BoltFrame implements RpcFrame {
     private int classLen;
     private int headerLen;
     private boolean crc;
-    private int length;
-    private int refs;
-    /** Never back to the pool: someone may look at the object after its last release. */
-    private boolean keep;
-    /** The slice itself was handed to a channel once (its indexes are the channel's now). */
-    private boolean handedOut;
 
     private byte headerState = UNCHECKED;
     /** The decoding connection's string cache, or null (frames built elsewhere). */
@@ -93,7 +86,7 @@ final class BoltFrame implements RpcFrame {
                         int headerLen, boolean crc) {
         BoltFrame f = POOL.get();
         f.protocol = protocol;
-        f.buf = buf;
+        f.open(buf);
         f.kind = kind;
         f.v2 = v2;
         f.ver1 = ver1;
@@ -105,10 +98,6 @@ final class BoltFrame implements RpcFrame {
         f.classLen = classLen;
         f.headerLen = headerLen;
         f.crc = crc;
-        f.length = buf.readableBytes();
-        f.refs = 1;
-        f.keep = false;
-        f.handedOut = false;
         f.headerState = UNCHECKED;
         f.strings = null;
         f.serviceResolved = false;
@@ -202,11 +191,6 @@ final class BoltFrame implements RpcFrame {
     @Override
     public int status() {
         return isRequestType() ? 0 : timeoutOrStatus;
-    }
-
-    @Override
-    public ByteBuf content() {
-        return buf;
     }
 
     // ---- RequestHeaders
@@ -331,115 +315,22 @@ final class BoltFrame implements RpcFrame {
     }
 
     @Override
-    public int size() {
-        return length;
-    }
-
-    @Override
-    public void keepObject() {
-        keep = true;
-    }
-
-    /**
-     * The bytes to write for the caller's reference, which this call takes. The sole owner gets the slice itself and
-     * the frame object goes back to the pool; while others still hold the frame (a request kept for retries) the
-     * first write gets the slice itself too (the frame reads by absolute index, so the channel moving the reader index
-     * does not disturb it) and later ones (retries, while an earlier write may still be queued) their own view.
-     */
-    ByteBuf handOver() {
-        ensureLive();
-        ByteBuf b = buf;
-        if (refs == 1) {
-            refs = 0;
-            buf = null;
-            recycle();
-            return b;
-        }
-        ByteBuf out;
-        if (!handedOut) {
-            handedOut = true;
-            out = b.retain();
-        } else {
-            out = b.retainedSlice(0, length);
-        }
-        release();
-        return out;
-    }
-
-    private void ensureLive() {
-        if (refs <= 0) {
-            throw new IllegalReferenceCountException(refs);
-        }
-    }
-
-    private void recycle() {
+    protected void clear() {
         strings = null;
         service = null;
         method = null;
         protocol = null;
-        if (!keep) {
-            handle.recycle(this);
-        }
-    }
-
-    // ---- ReferenceCounted: the frame's own count; the frame holds one reference to its slice
-
-    @Override
-    public int refCnt() {
-        return refs;
     }
 
     @Override
-    public BoltFrame retain() {
-        return retain(1);
-    }
-
-    @Override
-    public BoltFrame retain(int increment) {
-        ensureLive();
-        refs += increment;
-        return this;
-    }
-
-    @Override
-    public BoltFrame touch() {
-        ensureLive();
-        buf.touch();
-        return this;
-    }
-
-    @Override
-    public BoltFrame touch(Object hint) {
-        ensureLive();
-        buf.touch(hint);
-        return this;
-    }
-
-    @Override
-    public boolean release() {
-        return release(1);
-    }
-
-    @Override
-    public boolean release(int decrement) {
-        if (decrement <= 0 || refs < decrement) {
-            throw new IllegalReferenceCountException(refs, -decrement);
-        }
-        refs -= decrement;
-        if (refs > 0) {
-            return false;
-        }
-        ByteBuf b = buf;
-        buf = null;
-        recycle();
-        b.release();
-        return true;
+    protected void backToPool() {
+        handle.recycle(this);
     }
 
     @Override
     public String toString() {
         return "BoltFrame(" + (v2 ? "v2/" + ver1 : "v1") + ' ' + kind + " id=" + requestId
                 + (isRequestType() ? " timeout=" + timeoutOrStatus : " status=" + timeoutOrStatus)
-                + " size=" + length + (crc ? " crc" : "") + (refs <= 0 ? " released" : "") + ')';
+                + " size=" + length + (crc ? " crc" : "") + (refCnt() <= 0 ? " released" : "") + ')';
     }
 }

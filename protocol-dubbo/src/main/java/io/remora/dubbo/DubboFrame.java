@@ -3,9 +3,9 @@ package io.remora.dubbo;
 import static io.remora.dubbo.DubboWire.HEADER_LENGTH;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.util.IllegalReferenceCountException;
 import io.netty.util.Recycler;
 import io.remora.core.protocol.FrameKind;
+import io.remora.core.protocol.PooledFrame;
 import io.remora.core.protocol.ResponseClass;
 import io.remora.core.protocol.RpcFrame;
 import io.remora.core.protocol.Utf8Cache;
@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * attachments only when a header other than {@code dubbo}/{@code version} is asked for; arguments are skipped, never
  * deserialized. A body that cannot be parsed never breaks framing: lookups then answer null (see README).
  */
-final class DubboFrame implements RpcFrame {
+final class DubboFrame extends PooledFrame {
 
     private static final Logger log = LoggerFactory.getLogger(DubboFrame.class);
     private static final String[] NO_ATTACHMENTS = new String[0];
@@ -33,16 +33,10 @@ final class DubboFrame implements RpcFrame {
     };
 
     private final Recycler.Handle<DubboFrame> handle;
-    private ByteBuf content;
     private FrameKind kind;
     private int flag;
     private int status;
     private long id;
-    /** Frame length; the slice starts at index 0 and is read by absolute index (its reader index is the channel's). */
-    private int length;
-    private int refs;
-    private boolean keep;
-    private boolean handedOut;
 
     /** 0 = not parsed, 1 = parsed, 2 = failed or not Hessian2. */
     private byte leadingState;
@@ -62,18 +56,14 @@ final class DubboFrame implements RpcFrame {
         this.handle = handle;
     }
 
-    /** A frame over {@code content} (the caller's reference moves to the frame), from the pool. */
-    static DubboFrame of(ByteBuf content, FrameKind kind, int flag, int status, long id) {
+    /** A frame over {@code buf} (the caller's reference moves to the frame), from the pool. */
+    static DubboFrame of(ByteBuf buf, FrameKind kind, int flag, int status, long id) {
         DubboFrame f = POOL.get();
-        f.content = content;
+        f.open(buf);
         f.kind = kind;
         f.flag = flag;
         f.status = status;
         f.id = id;
-        f.length = content.readableBytes();
-        f.refs = 1;
-        f.keep = false;
-        f.handedOut = false;
         f.leadingState = 0;
         f.dubboVersion = null;
         f.path = null;
@@ -129,7 +119,7 @@ final class DubboFrame implements RpcFrame {
         }
         if (status == DubboWire.OK) {
             if ((flag & DubboWire.FLAG_EVENT) == 0 && length > HEADER_LENGTH) {
-                int f = content.getUnsignedByte(HEADER_LENGTH);
+                int f = buf.getUnsignedByte(HEADER_LENGTH);
                 if (f == DubboWire.RESPONSE_WITH_EXCEPTION || f == DubboWire.RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS) {
                     return ResponseClass.BUSINESS_ERROR;
                 }
@@ -145,11 +135,6 @@ final class DubboFrame implements RpcFrame {
     @Override
     public int status() {
         return status;
-    }
-
-    @Override
-    public ByteBuf content() {
-        return content;
     }
 
     // ---- RequestHeaders
@@ -234,7 +219,7 @@ final class DubboFrame implements RpcFrame {
         }
         int start = HEADER_LENGTH;
         try {
-            Hessian2Cursor c = new Hessian2Cursor(content, start, length);
+            Hessian2Cursor c = new Hessian2Cursor(buf, start, length);
             dubboVersion = c.readString(strings);
             path = c.readString(strings);
             version = c.readString(strings);
@@ -256,7 +241,7 @@ final class DubboFrame implements RpcFrame {
             return attachments;
         }
         try {
-            DubboBody.readAttachments(content, argsOffset, length, this::addAttachment);
+            DubboBody.readAttachments(buf, argsOffset, length, this::addAttachment);
         } catch (HessianFormatException e) {
             // Route without attachments: a half-read map could match a route it should not.
             attachments = NO_ATTACHMENTS;
@@ -278,47 +263,7 @@ final class DubboFrame implements RpcFrame {
     }
 
     @Override
-    public int size() {
-        return length;
-    }
-
-    @Override
-    public void keepObject() {
-        keep = true;
-    }
-
-    /**
-     * The bytes to write for the caller's reference, which this call takes: the slice itself for the sole owner (the
-     * object goes back to the pool) and for the first write of a frame others still hold (it is read by absolute
-     * index); later writes (retries, while an earlier one may still be queued) get their own view.
-     */
-    ByteBuf handOver() {
-        ensureLive();
-        ByteBuf b = content;
-        if (refs == 1) {
-            refs = 0;
-            content = null;
-            recycle();
-            return b;
-        }
-        ByteBuf out;
-        if (!handedOut) {
-            handedOut = true;
-            out = b.retain();
-        } else {
-            out = b.retainedSlice(0, length);
-        }
-        release();
-        return out;
-    }
-
-    private void ensureLive() {
-        if (refs <= 0) {
-            throw new IllegalReferenceCountException(refs);
-        }
-    }
-
-    private void recycle() {
+    protected void clear() {
         strings = null;
         attachments = null;
         dubboVersion = null;
@@ -326,68 +271,16 @@ final class DubboFrame implements RpcFrame {
         version = null;
         method = null;
         parseProblem = null;
-        if (!keep) {
-            handle.recycle(this);
-        }
-    }
-
-    // ---- ReferenceCounted: the frame's own count; the frame holds one reference to its slice
-
-    @Override
-    public int refCnt() {
-        return refs;
     }
 
     @Override
-    public DubboFrame retain() {
-        return retain(1);
-    }
-
-    @Override
-    public DubboFrame retain(int increment) {
-        ensureLive();
-        refs += increment;
-        return this;
-    }
-
-    @Override
-    public DubboFrame touch() {
-        ensureLive();
-        content.touch();
-        return this;
-    }
-
-    @Override
-    public DubboFrame touch(Object hint) {
-        ensureLive();
-        content.touch(hint);
-        return this;
-    }
-
-    @Override
-    public boolean release() {
-        return release(1);
-    }
-
-    @Override
-    public boolean release(int decrement) {
-        if (decrement <= 0 || refs < decrement) {
-            throw new IllegalReferenceCountException(refs, -decrement);
-        }
-        refs -= decrement;
-        if (refs > 0) {
-            return false;
-        }
-        ByteBuf b = content;
-        content = null;
-        recycle();
-        b.release();
-        return true;
+    protected void backToPool() {
+        handle.recycle(this);
     }
 
     @Override
     public String toString() {
         return "DubboFrame(" + kind + ", id=" + id + ", flag=0x" + Integer.toHexString(flag) + ", status=" + status
-                + ", " + length + " bytes" + (refs <= 0 ? ", released" : "") + ")";
+                + ", " + length + " bytes" + (refCnt() <= 0 ? ", released" : "") + ")";
     }
 }
