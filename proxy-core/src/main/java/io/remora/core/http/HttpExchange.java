@@ -1,6 +1,5 @@
 package io.remora.core.http;
 
-import io.netty.channel.Channel;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpMessage;
@@ -19,33 +18,21 @@ import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.ScheduledFuture;
-import io.remora.core.cluster.Cluster;
 import io.remora.core.cluster.Host;
-import io.remora.core.cluster.HostSet;
-import io.remora.core.config.ListenerSpec;
-import io.remora.core.digest.DigestLog;
-import io.remora.core.filter.Direction;
-import io.remora.core.filter.FilteredRequest;
-import io.remora.core.filter.FilterStatus;
-import io.remora.core.filter.RequestContext;
-import io.remora.core.filter.StreamFilter;
 import io.remora.core.protocol.Protocol;
 import io.remora.core.protocol.ProxyError;
 import io.remora.core.protocol.RequestHeaders;
 import io.remora.core.protocol.ResponseClass;
-import io.remora.core.proxy.OriginalDestination;
-import io.remora.core.router.HostSelector;
-import io.remora.core.router.Route;
+import io.remora.core.proxy.ProxyStream;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One proxied HTTP request/response (an HTTP/1.1 message exchange or one HTTP/2 stream): filters, routing, an
- * upstream link from the loop's pool, then both bodies streamed with back-pressure (a side stops reading while the
+ * One proxied HTTP request/response (an HTTP/1.1 message exchange or one HTTP/2 stream): the wire half of a
+ * {@link ProxyStream} (which runs the filters, routes, picks the host, times out and ends the request). It takes an
+ * upstream link from the loop's pool, then streams both bodies with back-pressure (a side stops reading while the
  * other is not writable). Lives on its downstream channel's event loop, which is also its upstream's loop.
  *
  * <p>Two forms of heads: HTTP/1 objects and h2 header blocks ({@link Http2Headers}); each side gets its own form,
@@ -54,20 +41,18 @@ import org.slf4j.LoggerFactory;
  * <p>Ownership: the request head (if it is a full message) and every body chunk are either written onward, queued
  * in {@link #pending} until the upstream is ready, or released.
  */
-final class HttpExchange extends FilteredRequest implements Runnable {
+final class HttpExchange extends ProxyStream {
 
+    /** The engine's request log (the same logger as {@link ProxyStream}'s), for the HTTP connection classes. */
     static final Logger log = LoggerFactory.getLogger("io.remora.proxy");
-    static final long DEFAULT_TIMEOUT_MILLIS = 30_000;
 
     private final DownstreamSide down;
-    private final ListenerSpec spec;
     private final HttpSettings settings;
     /** HTTP/1 form of the request head: the caller's, or converted from {@link #h2Request} for an HTTP/1 upstream. */
     private HttpRequest request;
     /** The h2 caller's header block (null for an HTTP/1 caller). */
     private final Http2Headers h2Request;
     private final HttpRequestView view;
-    private final long startNanos;
     private final boolean grpc;
     private final boolean head;
     private final boolean keepAlive;
@@ -82,28 +67,20 @@ final class HttpExchange extends FilteredRequest implements Runnable {
     private boolean upstreamKeepAlive = true;
     private boolean closeDownstream;
     private boolean skipLast;
-    private boolean done;
     private boolean retried;
+    /** The upstream speaks HTTP/2 (the cluster says so, or gRPC). */
+    private boolean upstreamH2;
     private UpstreamLink link;
-    private Cluster cluster;
-    private Host host;
-    private Route route;
-    private ScheduledFuture<?> timeoutTask;
-    private long requestBytes;
-    private long responseBytes;
-    private long sentNanos;
-    private long answeredNanos;
     private ResponseClass result = ResponseClass.OK;
     /** An h2 upstream's RST_STREAM code, passed on to an h2 caller (-1: none). */
     long upstreamResetCode = -1;
 
     HttpExchange(DownstreamSide down, HttpRequest request, long startNanos) {
+        begin(down.slot(), down.slot().spec(), down.channel(), down.callerIp(), startNanos);
         this.down = down;
-        this.spec = down.slot().spec();
         this.settings = down.settings();
         this.request = request;
         this.h2Request = null;
-        this.startNanos = startNanos;
         this.requestVersion = request.protocolVersion();
         this.keepAlive = down.http2() || HttpUtil.isKeepAlive(request);
         this.requestChunked = HttpUtil.isTransferEncodingChunked(request);
@@ -123,12 +100,11 @@ final class HttpExchange extends FilteredRequest implements Runnable {
 
     /** A request from an HTTP/2 caller, its header block kept as is; {@code endStream}: no body follows. */
     HttpExchange(DownstreamSide down, Http2Headers headers, boolean endStream, long startNanos) {
+        begin(down.slot(), down.slot().spec(), down.channel(), down.callerIp(), startNanos);
         this.down = down;
-        this.spec = down.slot().spec();
         this.settings = down.settings();
         this.request = null;
         this.h2Request = headers;
-        this.startNanos = startNanos;
         this.requestVersion = HttpVersion.HTTP_1_1;
         this.keepAlive = true;
         this.requestChunked = false;
@@ -162,10 +138,6 @@ final class HttpExchange extends FilteredRequest implements Runnable {
         return view.method();
     }
 
-    boolean isDone() {
-        return done;
-    }
-
     void start() {
         long max = settings.maxRequestBodyBytes();
         if (max > 0 && requestContentLength() > max) {
@@ -177,90 +149,87 @@ final class HttpExchange extends FilteredRequest implements Runnable {
     }
 
     @Override
-    protected StreamFilter[] filters() {
-        return spec.filters();
-    }
-
-    @Override
-    protected boolean done() {
-        return done;
-    }
-
-    @Override
-    protected void afterFilters() {
-        route();
-    }
-
-    @Override
     protected String describe() {
         return methodName() + " " + view.uri();
     }
 
-    private void route() {
-        if (done) {
+    @Override
+    protected String describeForRoute() {
+        return logName();
+    }
+
+    @Override
+    protected String logName() {
+        return methodName() + " " + view.service() + view.path();
+    }
+
+    @Override
+    protected String metricService() {
+        return grpc ? view.header(":grpc-service") : view.service();
+    }
+
+    @Override
+    protected String metricMethod() {
+        return grpc ? view.header(":grpc-method") : view.method();
+    }
+
+    @Override
+    protected String callType() {
+        return grpc ? "grpc" : "sync";
+    }
+
+    /** A try can be replayed only while nothing of the request has gone to an upstream. */
+    @Override
+    protected boolean replayable() {
+        return !requestHeadWritten && !responseStarted;
+    }
+
+    @Override
+    protected void afterFilters() {
+        if (done() || !resolveRoute()) {
             return;
         }
-        Route r = spec.routes().match(view, destination());
-        if (r == null) {
-            fail(ProxyError.NO_ROUTE, "no route for " + methodName() + " " + view.service() + view.path()
-                    + " on listener " + spec.name());
-            return;
-        }
-        route = r;
-        String clusterName = r.pickCluster();
-        Cluster c = spec.snapshot().cluster(clusterName);
-        if (c == null) {
-            fail(ProxyError.NO_ROUTE, "cluster " + clusterName + " does not exist");
-            return;
-        }
-        cluster = c;
-        Protocol p = c.protocol();
-        boolean h2;
+        Protocol p = cluster.protocol();
         if (p == null || p.name().equals("http")) {
-            h2 = grpc; // HTTP/1.1 upstream unless the cluster says http2; gRPC needs HTTP/2
+            upstreamH2 = grpc; // HTTP/1.1 upstream unless the cluster says http2; gRPC needs HTTP/2
         } else if (p instanceof HttpProtocol) {
-            h2 = p.name().equals("http2");
+            upstreamH2 = p.name().equals("http2");
         } else {
-            fail(ProxyError.NO_ROUTE, "cluster " + c.name() + " speaks " + p.name() + ", not HTTP");
+            fail(ProxyError.NO_ROUTE, "cluster " + cluster.name() + " speaks " + p.name() + ", not HTTP");
             return;
         }
         long now = System.nanoTime();
-        // Label routing (HostSelector) narrows the cluster for HTTP exactly as for RPC streams.
-        HostSelector selector = c.isOriginalDst() ? null : spec.snapshot().hostSelector();
-        HostSet set = selector == null ? null : selector.select(this, c);
-        Host h = c.isOriginalDst() ? OriginalDestination.host(c, down.slot(), destination())
-                : set == null ? c.choose(now) : set.choose(now);
+        if (setDeadline(grpc ? HttpHeadersUtil.grpcTimeoutNanos(view.header("grpc-timeout")) : -1, now)) {
+            attempt(now, null);
+        }
+    }
+
+    /** One try: pick a host (avoiding the previous try's), arm the timeout, take a link from the loop's pool. */
+    private void attempt(long now, Host avoid) {
+        Host h = pickHost(now, avoid);
         if (h == null) {
-            fail(ProxyError.NO_HEALTHY_UPSTREAM, c.isOriginalDst() ? "no original destination (connection made to the"
-                    + " listener itself) for cluster " + c.name() : "no healthy upstream in cluster " + c.name()
-                    + (set != null ? " (no instance in the routed label group)" : ""));
             return;
         }
-        host = h;
-        long grpcTimeout = grpc ? HttpHeadersUtil.grpcTimeoutNanos(view.header("grpc-timeout")) : -1;
-        long timeoutNanos = grpcTimeout > 0 ? grpcTimeout
-                : TimeUnit.MILLISECONDS.toNanos(r.timeoutMillis() > 0 ? r.timeoutMillis() : DEFAULT_TIMEOUT_MILLIS);
-        long remaining = startNanos + timeoutNanos - now;
-        if (remaining <= 0) {
-            fail(ProxyError.TIMEOUT, "deadline passed before forwarding");
-            return;
-        }
-        timeoutTask = down.channel().eventLoop().schedule(this, remaining, TimeUnit.NANOSECONDS);
-        HttpUpstreams.current().acquire(this, down.channel().eventLoop(), c, h, h2, false);
+        startTry(h, now);
+        HttpUpstreams.current().acquire(this, channel.eventLoop(), cluster, h, upstreamH2, false);
+    }
+
+    @Override
+    protected void retryNow(Host avoid) {
+        attempt(System.nanoTime(), avoid);
     }
 
     // ---- upstream side
 
     /** A link is ready for this exchange (called on the loop, maybe synchronously from acquire). */
     void upstreamReady(UpstreamLink l) {
-        if (done) {
+        if (done()) {
             l.finished(true);
             return;
         }
         link = l;
         l.exchange = this;
-        sentNanos = System.nanoTime();
-        cluster.metrics().requestSent();
+        markSent();
         l.hostMetrics.request();
         if (l.http2()) {
             writeHeadH2(l);
@@ -391,13 +360,13 @@ final class HttpExchange extends FilteredRequest implements Runnable {
 
     void upstreamWritabilityChanged() {
         UpstreamLink l = link;
-        if (!done && !requestReceived && l != null) {
+        if (!done() && !requestReceived && l != null) {
             down.setReadable(l.isWritable());
         }
     }
 
     void upstreamClosed() {
-        if (done) {
+        if (done()) {
             return;
         }
         UpstreamLink l = link;
@@ -420,7 +389,7 @@ final class HttpExchange extends FilteredRequest implements Runnable {
     }
 
     void onResponseObject(Object msg) {
-        if (done) {
+        if (done()) {
             ReferenceCountUtil.release(msg);
             return;
         }
@@ -479,7 +448,7 @@ final class HttpExchange extends FilteredRequest implements Runnable {
 
     /** A response head (or trailers-only response) from an h2 upstream. */
     void onResponseHeaders(Http2Headers h, boolean endStream) {
-        if (done) {
+        if (done()) {
             return;
         }
         int code = Http2Convert.status(h);
@@ -517,7 +486,7 @@ final class HttpExchange extends FilteredRequest implements Runnable {
 
     /** A response body chunk from an h2 upstream (owned). */
     void onResponseData(ByteBuf data, boolean endStream) {
-        if (done || !responseStarted) {
+        if (done() || !responseStarted) {
             data.release();
             return;
         }
@@ -532,7 +501,7 @@ final class HttpExchange extends FilteredRequest implements Runnable {
 
     /** Response trailers from an h2 upstream (end of the response). */
     void onResponseTrailers(Http2Headers t) {
-        if (done || !responseStarted) {
+        if (done() || !responseStarted) {
             return;
         }
         CharSequence st = grpc ? t.get("grpc-status") : null;
@@ -621,7 +590,7 @@ final class HttpExchange extends FilteredRequest implements Runnable {
         if (l != null) {
             l.finished(linkReusable);
         }
-        complete(result);
+        finish(result);
         down.exchangeDone(this, closeDownstream);
     }
 
@@ -632,7 +601,7 @@ final class HttpExchange extends FilteredRequest implements Runnable {
         if (last) {
             requestReceived = true;
         }
-        if (done || responseDone) {
+        if (done() || responseDone) {
             c.release();
             return;
         }
@@ -666,7 +635,7 @@ final class HttpExchange extends FilteredRequest implements Runnable {
     /** A request body chunk from an h2 caller (owned). */
     void onRequestData(ByteBuf data, boolean endStream) {
         UpstreamLink l = link;
-        if (l == null || done || responseDone) {
+        if (l == null || done() || responseDone) {
             onRequestContent(Http2Convert.content(data, endStream)); // queued, refused or dropped there
             return;
         }
@@ -707,7 +676,7 @@ final class HttpExchange extends FilteredRequest implements Runnable {
 
     void downstreamWritabilityChanged() {
         UpstreamLink l = link;
-        if (!done && l != null && down.isWritable()) {
+        if (!done() && l != null && down.isWritable()) {
             l.setReadable(true);
         }
     }
@@ -718,7 +687,7 @@ final class HttpExchange extends FilteredRequest implements Runnable {
 
     /** The caller went away. */
     void downstreamClosed() {
-        if (done) {
+        if (done()) {
             return;
         }
         cancelTimeout();
@@ -726,25 +695,20 @@ final class HttpExchange extends FilteredRequest implements Runnable {
             cluster.metrics().requestDone(-1);
         }
         closeDownstream = true;
-        done = true;
         UpstreamLink l = link;
         link = null;
+        finish(ResponseClass.RPC_ERROR); // first: the link's close below must find the exchange ended
         if (l != null) {
             l.finished(false);
         }
         releasePending();
-        complete(ResponseClass.RPC_ERROR);
     }
 
     // ---- failures
 
-    /** The timeout task. */
+    /** The request's deadline passed. */
     @Override
-    public void run() {
-        timeoutTask = null;
-        if (done) {
-            return;
-        }
+    protected void onTimeout() {
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
         String msg = "upstream " + host.address() + " did not finish " + methodName() + " " + view.path()
                 + " within " + ms + " ms";
@@ -771,13 +735,16 @@ final class HttpExchange extends FilteredRequest implements Runnable {
         flushDownstream();
     }
 
+    /** Answers with a native error (or resets a started response) and ends the request, unless a retry is due. */
     @Override
     protected void fail(ProxyError error, String message) {
-        failWith(error, message, -1);
+        if (!retryFor(error, message)) {
+            failWith(error, message, -1);
+        }
     }
 
     private void failWith(ProxyError error, String message, int nativeStatus) {
-        if (done) {
+        if (done()) {
             return;
         }
         if (responseStarted) {
@@ -826,18 +793,15 @@ final class HttpExchange extends FilteredRequest implements Runnable {
         responseBytes = r.content().readableBytes();
         down.write(r);
         flushDownstream();
-        if (log.isInfoEnabled()) {
-            log.info("{} {} {} {}{} from {}: {} ({})", spec.name(), view.protocol(), methodName(), view.service(),
-                    view.path(), callerIp(), error, message);
-        }
+        logFailure(error, message);
         result = error.responseClass();
-        complete(result);
+        finish(result);
         down.exchangeDone(this, closeDownstream);
     }
 
     /** A failure after the response head went out: nothing to say any more, so reset the caller's stream. */
     private void abort(ResponseClass rc, String message) {
-        if (done) {
+        if (done()) {
             return;
         }
         cancelTimeout();
@@ -861,47 +825,6 @@ final class HttpExchange extends FilteredRequest implements Runnable {
         }
     }
 
-    private void cancelTimeout() {
-        ScheduledFuture<?> t = timeoutTask;
-        if (t != null) {
-            timeoutTask = null;
-            t.cancel(false);
-        }
-    }
-
-    private void complete(ResponseClass rc) {
-        done = true;
-        long duration = System.nanoTime() - startNanos;
-        String service = grpc ? view.header(":grpc-service") : view.service();
-        String method = grpc ? view.header(":grpc-method") : view.method();
-        down.slot().metrics().request(service, method, rc, (int) Math.min(Integer.MAX_VALUE, requestBytes),
-                (int) Math.min(Integer.MAX_VALUE, responseBytes), duration);
-        if (host != null && sentNanos != 0) {
-            host.recordResult(!rc.isError());
-        }
-        DigestLog digest = down.slot().digest();
-        boolean inbound = spec.direction() == Direction.INBOUND;
-        DigestLog.Entry d = digest != null && digest.enabled(inbound) ? digest.claim(inbound) : null;
-        if (d != null) {
-            long upstreamNanos = answeredNanos != 0 ? answeredNanos - sentNanos : 0;
-            try { // published even if a getter throws: the writer waits for every claimed entry
-                d.time(System.currentTimeMillis()).app(localApp()).traceId(view.traceId()).service(service)
-                        .method(method).protocol(view.protocol()).callType(grpc ? "grpc" : "sync")
-                        .target(host == null ? null : host.address(), null).result(rc.digestCode())
-                        .bytes(requestBytes, responseBytes)
-                        .micros(duration / 1000, (duration - upstreamNanos) / 1000).callerIp(callerIp());
-            } finally {
-                digest.publish(d);
-            }
-        }
-        completeFilters(rc, duration);
-        if (rc == ResponseClass.OK && log.isInfoEnabled()) {
-            log.info("{} {} {} {}{} from {} -> {} {}: {} in {} us", spec.name(), view.protocol(), methodName(),
-                    view.service(), view.path(), callerIp(), cluster == null ? "-" : cluster.name(),
-                    host == null ? "-" : host.address(), rc, TimeUnit.NANOSECONDS.toMicros(duration));
-        }
-    }
-
     // ---- RequestContext
 
     @Override
@@ -910,38 +833,8 @@ final class HttpExchange extends FilteredRequest implements Runnable {
     }
 
     @Override
-    public String listenerName() {
-        return spec.name();
-    }
-
-    @Override
-    public Direction direction() {
-        return spec.direction();
-    }
-
-    @Override
-    public String callerIp() {
-        return down.callerIp();
-    }
-
-    @Override
-    public java.net.InetSocketAddress destination() {
-        return OriginalDestination.of(down.channel());
-    }
-
-    @Override
-    public String localApp() {
-        return down.slot().localApp();
-    }
-
-    @Override
     public boolean oneway() {
         return false;
-    }
-
-    @Override
-    public long startNanos() {
-        return startNanos;
     }
 
     @Override
@@ -952,11 +845,6 @@ final class HttpExchange extends FilteredRequest implements Runnable {
     @Override
     public void respondError(ProxyError error, String message, int nativeStatus) {
         failWith(error, message, nativeStatus);
-    }
-
-    @Override
-    public EventExecutor executor() {
-        return down.channel().eventLoop();
     }
 
     /** Drain: close the connection after this exchange ({@code Connection: close} if the head is not out yet). */

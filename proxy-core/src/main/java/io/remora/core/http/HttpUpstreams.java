@@ -71,7 +71,7 @@ final class HttpUpstreams {
 
         HttpExchange nextH2Waiting() {
             HttpExchange ex;
-            while ((ex = h2Waiting.poll()) != null && ex.isDone()) {
+            while ((ex = h2Waiting.poll()) != null && ex.done()) {
                 // timed out or cancelled while waiting
             }
             return ex;
@@ -89,7 +89,7 @@ final class HttpUpstreams {
 
         HttpExchange nextWaiting() {
             HttpExchange ex;
-            while ((ex = waiting.poll()) != null && ex.isDone()) {
+            while ((ex = waiting.poll()) != null && ex.done()) {
                 // timed out or cancelled while waiting
             }
             return ex;
