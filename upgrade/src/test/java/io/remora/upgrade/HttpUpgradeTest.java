@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import io.remora.core.config.ConfigLoader;
-import io.remora.testing.H2cClient;
+import io.remora.http.testing.H2cClient;
 import io.remora.testing.TestSidecar;
 import io.remora.upgrade.testing.SidecarProcess;
 import java.io.InputStream;

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class InterceptionConfigTest {
 
     private static final String TRANSPARENT = """
-            {"listeners":[{"name":"in","address":"0.0.0.0:0","protocol":"http","direction":"inbound",
+            {"listeners":[{"name":"in","address":"0.0.0.0:0","protocol":"testrpc","direction":"inbound",
                "transparent":true,"routes":[{"match":{"destination":"10.0.0.0/8"},"cluster":"pass"}]}],
              "clusters":[{"name":"pass","type":"original_dst"}]}""";
 
