@@ -5,7 +5,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.VoidChannelPromise;
@@ -133,12 +132,7 @@ final class Http2Upstream extends Http2ConnectionHandler {
     }
 
     void connect() {
-        Bootstrap b = new Bootstrap()
-                .group(loop)
-                .channel(Transport.get().socketChannelClass())
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) cluster.connectTimeoutMillis())
+        Bootstrap b = Transport.get().upstreamBootstrap(loop, cluster.connectTimeoutMillis())
                 .handler(this);
         ChannelFuture f = b.connect(host.socketAddress());
         f.addListener(done -> onConnected(f));

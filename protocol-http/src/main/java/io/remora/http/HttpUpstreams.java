@@ -4,7 +4,6 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.util.concurrent.FastThreadLocal;
@@ -135,12 +134,7 @@ final class HttpUpstreams {
     private static void connectH1(HttpExchange ex, EventLoop loop, Cluster cluster, Host host, PerHost ph) {
         HostMetrics hm = cluster.metrics().host(host.address());
         H1Link link = new H1Link(host, hm, ph);
-        Bootstrap b = new Bootstrap()
-                .group(loop)
-                .channel(Transport.get().socketChannelClass())
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) cluster.connectTimeoutMillis())
+        Bootstrap b = Transport.get().upstreamBootstrap(loop, cluster.connectTimeoutMillis())
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {

@@ -7,7 +7,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -82,12 +81,7 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     void connect() {
         long heartbeatMillis = cluster.heartbeatIntervalMillis();
-        Bootstrap b = new Bootstrap()
-                .group(loop)
-                .channel(Transport.get().socketChannelClass())
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) cluster.connectTimeoutMillis())
+        Bootstrap b = Transport.get().upstreamBootstrap(loop, cluster.connectTimeoutMillis())
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {

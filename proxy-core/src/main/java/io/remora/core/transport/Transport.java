@@ -1,5 +1,8 @@
 package io.remora.core.transport;
 
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -92,5 +95,19 @@ public final class Transport {
 
     public Class<? extends SocketChannel> socketChannelClass() {
         return socketChannelClass;
+    }
+
+    /**
+     * A client bootstrap for a connection to an upstream host on {@code loop} (the caller's own loop: a request never
+     * hops threads): the transport's socket class, no Nagle, TCP keepalive, the cluster's connect timeout.
+     */
+    public Bootstrap upstreamBootstrap(EventLoop loop, long connectTimeoutMillis) {
+        return new Bootstrap()
+                .group(loop)
+                .channel(socketChannelClass())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
+                        (int) Math.min(Integer.MAX_VALUE, connectTimeoutMillis));
     }
 }
