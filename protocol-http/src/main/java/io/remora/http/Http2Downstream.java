@@ -65,11 +65,15 @@ final class Http2Downstream extends Http2ConnectionHandler implements Connection
     private static final class Builder extends AbstractHttp2ConnectionHandlerBuilder<Http2Downstream, Builder> {
         private final ListenerSlot slot;
         private final HttpSettings s;
+        private final H2StreamGuard guard = new H2StreamGuard();
 
         Builder(ListenerSlot slot, HttpSettings s) {
             this.slot = slot;
             this.s = s;
             server(true);
+            // RFC 9113 8.3.1: a request without :method, :scheme or :path is malformed (stream error PROTOCOL_ERROR)
+            validateRequiredPseudoHeaders(true);
+            frameLogger(guard);
             // 0: a close (drain deadline, error) is a hard close; the graceful one is closeGracefully()
             gracefulShutdownTimeoutMillis(0);
             initialSettings(Http2Settings.defaultSettings()
@@ -86,12 +90,14 @@ final class Http2Downstream extends Http2ConnectionHandler implements Connection
         @Override
         protected Http2Downstream build(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder,
                                         Http2Settings initialSettings) {
-            return new Http2Downstream(decoder, encoder, initialSettings, slot, s);
+            guard.connection(decoder.connection());
+            return new Http2Downstream(decoder, encoder, initialSettings, slot, s, guard);
         }
     }
 
     private Http2Downstream(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder,
-                            Http2Settings initialSettings, ListenerSlot slot, HttpSettings settings) {
+                            Http2Settings initialSettings, ListenerSlot slot, HttpSettings settings,
+                            H2StreamGuard guard) {
         super(decoder, encoder, initialSettings);
         this.slot = slot;
         this.settings = settings;
@@ -99,7 +105,13 @@ final class Http2Downstream extends Http2ConnectionHandler implements Connection
         encoder.flowController().listener(this::writabilityChanged);
         connection().addListener(new Http2ConnectionAdapter() {
             @Override
+            public void onStreamAdded(Http2Stream stream) {
+                guard.opened(stream);
+            }
+
+            @Override
             public void onStreamClosed(Http2Stream stream) {
+                guard.closed(stream);
                 streamClosed(stream.id());
             }
         });
