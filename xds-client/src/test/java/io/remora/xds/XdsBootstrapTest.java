@@ -25,8 +25,8 @@ class XdsBootstrapTest {
                         "REMORA_NODE_ID", "sidecar~10.1.2.3~shop-1.prod~prod.svc.cluster.local"));
         assertEquals("istiod.istio-system:15010", b.address());
         assertEquals("sidecar~10.1.2.3~shop-1.prod~prod.svc.cluster.local", b.nodeId());
-        assertEquals("prod", b.metadata().get("NAMESPACE"));
-        assertEquals("shop", b.metadata().get("APP"));
+        assertEquals("prod", b.metadata("NAMESPACE"));
+        assertEquals("shop", b.metadata("APP"));
         assertEquals(15_000, b.initialFetchTimeoutMs());
     }
 
