@@ -84,6 +84,7 @@ final class AdsClient {
     final AtomicLong disconnects = new AtomicLong();
     final AtomicLong applies = new AtomicLong();
     final AtomicLong applyFailures = new AtomicLong();
+    final AtomicLong resyncs = new AtomicLong();
 
     private ManagedChannel channel;
     private MultiThreadIoEventLoopGroup udsGroup;
@@ -414,6 +415,35 @@ final class AdsClient {
         } else if (ts.typeUrl.equals(XdsResources.LISTENER)) {
             subscribe(types.get(XdsResources.ROUTE), names(ts, x -> ((XListener) x).rds()));
         }
+        ts.stale.removeAll(versions.keySet());
+        ts.stale.removeAll(u.removed());
+        if (!ts.wildcard()) {
+            ts.stale.retainAll(ts.names); // unsubscribed names need no resync
+        }
+        if (!u.stateOfTheWorld() && !ts.stale.isEmpty()) {
+            resync(ts);
+        }
+    }
+
+    /**
+     * A delta server counts a NACKed response as delivered, so the good resources it carried (and its removals) never
+     * come again until they change. Once the control plane sends something we accept, a fresh stream's
+     * initial_resource_versions tells it exactly what we hold, and it resends the difference (any server must honour
+     * that; re-subscribing is not resent by all of them).
+     */
+    private void resync(TypeState ts) {
+        log.info("xds: {} resource(s) of a NACKed {} response were not resent ({}); reopening the delta stream to "
+                + "resync", ts.stale.size(), XdsResources.shortName(ts.typeUrl), new TreeSet<>(ts.stale));
+        for (TypeState t : types.values()) {
+            t.stale.clear();
+        }
+        resyncs.incrementAndGet();
+        XdsWire old = wire;
+        streamId++; // the old stream's end is not a disconnect
+        if (old != null) {
+            old.close();
+        }
+        exec.execute(this::connect);
     }
 
     /** The name a resource is kept under: its own, or for EDS/RDS the subscribed alias it answers; null: not wanted. */
@@ -476,6 +506,19 @@ final class AdsClient {
                 }
             }, delay, TimeUnit.MILLISECONDS);
             return;
+        }
+        if (!u.stateOfTheWorld()) {
+            for (XdsUpdate.Entry e : u.resources()) {
+                TypeState.ResourceInfo held = e.name() == null ? null : ts.info.get(e.name());
+                if (e.name() != null && (held == null || !held.version().equals(e.version()))) {
+                    ts.stale.add(e.name());
+                }
+            }
+            for (String name : u.removed()) {
+                if (ts.raw.containsKey(name)) {
+                    ts.stale.add(name);
+                }
+            }
         }
         ts.lastNackKey = key;
         ts.nackRepeats = 0;
@@ -682,6 +725,7 @@ final class AdsClient {
         c.put("disconnects", disconnects.get());
         c.put("applies", applies.get());
         c.put("apply_failures", applyFailures.get());
+        c.put("resyncs", resyncs.get());
         o.put("backoff_attempt", backoff.attempt());
         o.put("last_backoff_ms", lastBackoffMillis);
         o.put("last_error", lastError);

@@ -30,6 +30,8 @@ final class TypeState {
     Map<String, Message> raw = new HashMap<>();
     Map<String, Object> translated = new HashMap<>();
     Map<String, ResourceInfo> info = new HashMap<>();
+    /** Delta: names a NACKed response carried (or removed) that we do not hold at that version; see resync. */
+    Set<String> stale = new java.util.HashSet<>();
     String lastNack;
     String lastNackKey;
     int nackRepeats;
