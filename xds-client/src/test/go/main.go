@@ -8,7 +8,9 @@
 // -cache snapshot keeps the resources in a snapshot cache (one snapshot, version from the update), -cache linear in
 // one linear cache per type (per-resource versions, the delta-native cache). -no-delta answers
 // DeltaAggregatedResources with UNIMPLEMENTED, like a SotW-only control plane. The listening ports are printed on
-// stdout as "XDS_PORT=<n>" and "HTTP_PORT=<n>"; logs go to stderr.
+// stdout as "XDS_PORT=<n>" and "HTTP_PORT=<n>"; logs go to stderr. -hold opens the ADS port only after the first
+// update, like a control plane that serves once it has synced (a restarted one must not tell a client that
+// everything it holds was removed).
 package main
 
 import (
@@ -234,8 +236,8 @@ func (r *recorder) callbacks() serverv3.Callbacks {
 // store applies control-API updates to the cache in use.
 type store struct {
 	mu        sync.Mutex
-	snapshot  cachev3.SnapshotCache            // -cache snapshot
-	linear    map[string]*cachev3.LinearCache  // -cache linear
+	snapshot  cachev3.SnapshotCache           // -cache snapshot
+	linear    map[string]*cachev3.LinearCache // -cache linear
 	resources map[string]map[string]types.Resource
 }
 
@@ -331,6 +333,7 @@ func main() {
 	httpAddr := flag.String("http", "127.0.0.1:0", "control API listen address")
 	mode := flag.String("cache", "snapshot", "snapshot | linear")
 	noDelta := flag.Bool("no-delta", false, "answer DeltaAggregatedResources with UNIMPLEMENTED")
+	hold := flag.Bool("hold", false, "open the ADS port only after the first update")
 	flag.Parse()
 
 	ctx := context.Background()
@@ -364,8 +367,21 @@ func main() {
 	} else {
 		discovery.RegisterAggregatedDiscoveryServiceServer(g, srv)
 	}
-	xl := listen(*xdsAddr)
 	hl := listen(*httpAddr)
+	var serveOnce sync.Once
+	serveXds := func() {
+		serveOnce.Do(func() {
+			xl := listen(*xdsAddr)
+			fmt.Printf("XDS_PORT=%d\n", xl.Addr().(*net.TCPAddr).Port)
+			os.Stdout.Sync()
+			log.Printf("testcp: cache %s, delta %v, xds %s, control %s", *mode, !*noDelta, xl.Addr(), hl.Addr())
+			go func() {
+				if err := g.Serve(xl); err != nil {
+					log.Fatalf("grpc: %v", err)
+				}
+			}()
+		})
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /update", func(w http.ResponseWriter, r *http.Request) {
@@ -378,6 +394,7 @@ func main() {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
+		serveXds()
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintln(w, `{"ok":true}`)
 	})
@@ -393,15 +410,12 @@ func main() {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(out)
 	})
-	go func() {
-		if err := http.Serve(hl, mux); err != nil {
-			log.Fatalf("control API: %v", err)
-		}
-	}()
-	fmt.Printf("XDS_PORT=%d\nHTTP_PORT=%d\n", xl.Addr().(*net.TCPAddr).Port, hl.Addr().(*net.TCPAddr).Port)
+	fmt.Printf("HTTP_PORT=%d\n", hl.Addr().(*net.TCPAddr).Port)
 	os.Stdout.Sync()
-	log.Printf("testcp: cache %s, delta %v, xds %s, control %s", *mode, !*noDelta, xl.Addr(), hl.Addr())
-	if err := g.Serve(xl); err != nil {
-		log.Fatalf("grpc: %v", err)
+	if !*hold {
+		serveXds()
+	}
+	if err := http.Serve(hl, mux); err != nil {
+		log.Fatalf("control API: %v", err)
 	}
 }
