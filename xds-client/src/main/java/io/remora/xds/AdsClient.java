@@ -6,21 +6,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
-import com.google.protobuf.Struct;
-import com.google.protobuf.Value;
-import com.google.rpc.Code;
-import com.google.rpc.Status;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
-import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
-import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
-import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.envoyproxy.envoy.service.discovery.v3.Resource;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.StreamObserver;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
@@ -36,26 +29,33 @@ import io.remora.xds.XdsResources.XRoute;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 
 /**
- * A state-of-the-world ADS client. Everything it owns is touched only on its single thread ({@code remora-xds}); gRPC
- * callbacks hop onto it. Each accepted response is translated, assembled with everything else accepted so far and
- * applied as ONE config ({@link ConfigManager#apply}); a rejected one is NACKed and changes nothing.
+ * An ADS client speaking state of the world or delta ({@link XdsWire}; {@code auto} tries delta and falls back to
+ * SotW on UNIMPLEMENTED). Everything it owns is touched only on its single thread ({@code remora-xds}); gRPC
+ * callbacks hop onto it. Each accepted response, of either dialect, changes the one resource store (the
+ * {@link TypeState}s), which is translated, assembled and applied as ONE config ({@link ConfigManager#apply}); a
+ * rejected one is NACKed and changes nothing.
  */
 final class AdsClient {
 
@@ -74,7 +74,7 @@ final class AdsClient {
     private final Set<String> warned = ConcurrentHashMap.newKeySet();
     private final Node node;
     private final Map<String, TypeState> types = new LinkedHashMap<>();
-    private final Map<String, DiscoveryResponse> held = new LinkedHashMap<>();
+    private final Map<String, List<XdsUpdate>> held = new LinkedHashMap<>();
     private final Map<String, Long> waitingSince = new HashMap<>();
 
     final AtomicLong updates = new AtomicLong();
@@ -84,11 +84,15 @@ final class AdsClient {
     final AtomicLong disconnects = new AtomicLong();
     final AtomicLong applies = new AtomicLong();
     final AtomicLong applyFailures = new AtomicLong();
+    final AtomicLong resyncs = new AtomicLong();
 
     private ManagedChannel channel;
     private MultiThreadIoEventLoopGroup udsGroup;
-    private StreamObserver<DiscoveryRequest> requests;
+    private XdsWire wire;
     private long streamId;
+    private boolean streamAnswered;
+    /** {@code auto} only: the control plane answered delta with UNIMPLEMENTED, so this client speaks SotW. */
+    private boolean deltaUnimplemented;
     private volatile State state = State.CONNECTING;
 
     State connectionState() {
@@ -115,16 +119,14 @@ final class AdsClient {
             t.setDaemon(true);
             return t;
         });
-        this.backoff = new Backoff(500, 30_000, bound -> bound <= 0 ? 0 : ThreadLocalRandom.current().nextLong(bound));
+        this.backoff = new Backoff(boot.reconnectBaseMs(), boot.reconnectMaxMs(),
+                bound -> bound <= 0 ? 0 : ThreadLocalRandom.current().nextLong(bound));
         this.translator = new XdsTranslator(w -> {
             if (warned.add(w)) {
                 log.warn("xds: {}", w);
             }
         });
-        Struct.Builder md = Struct.newBuilder();
-        boot.metadata().forEach((k, v) -> md.putFields(k, Value.newBuilder().setStringValue(v).build()));
-        this.node = Node.newBuilder().setId(boot.nodeId()).setCluster(boot.nodeCluster()).setMetadata(md)
-                .setUserAgentName("remora").setUserAgentVersion(XdsBootstrap.PROXY_VERSION).build();
+        this.node = boot.node();
         for (String t : XdsResources.ORDER) {
             types.put(t, new TypeState(t));
         }
@@ -132,8 +134,8 @@ final class AdsClient {
 
     void start() {
         channel = buildChannel();
-        log.info("xds: node {} connecting to {} (initial fetch timeout {} ms)", boot.nodeId(), boot.address(),
-                boot.initialFetchTimeoutMs());
+        log.info("xds: node {} connecting to {} (api {}, initial fetch timeout {} ms)", boot.nodeId(), boot.address(),
+                boot.api().name().toLowerCase(), boot.initialFetchTimeoutMs());
         exec.execute(this::connect);
         exec.schedule(this::initialFetchTimeout, boot.initialFetchTimeoutMs(), TimeUnit.MILLISECONDS);
     }
@@ -142,8 +144,8 @@ final class AdsClient {
         try {
             exec.submit(() -> {
                 state = State.STOPPED;
-                if (requests != null) {
-                    requests.onCompleted();
+                if (wire != null) {
+                    wire.close();
                 }
             }).get(2, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -200,32 +202,41 @@ final class AdsClient {
         }
         state = State.CONNECTING;
         long id = ++streamId;
+        streamAnswered = false;
         held.clear();
         for (TypeState ts : types.values()) {
             ts.nonce = "";
             ts.cancelDelayedNack();
         }
-        requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(
-                new StreamObserver<>() {
-                    @Override
-                    public void onNext(DiscoveryResponse r) {
-                        exec.execute(() -> onResponse(id, r));
-                    }
+        XdsWire.Sink sink = new XdsWire.Sink() {
+            @Override
+            public void onUpdate(XdsUpdate u) {
+                post(() -> onResponse(id, u));
+            }
 
-                    @Override
-                    public void onError(Throwable t) {
-                        exec.execute(() -> onStreamEnd(id, t));
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        exec.execute(() -> onStreamEnd(id, null));
-                    }
-                });
+            @Override
+            public void onEnd(Throwable t) {
+                post(() -> onStreamEnd(id, t));
+            }
+        };
+        wire = speaksDelta() ? new DeltaWire(channel, node, log, sink) : new SotwWire(channel, node, log, sink);
         for (TypeState ts : types.values()) {
             if (ts.wildcard() || !ts.names.isEmpty()) {
-                send(request(ts, null));
+                wire.open(ts);
             }
+        }
+    }
+
+    private boolean speaksDelta() {
+        return boot.api() == XdsBootstrap.Api.DELTA || (boot.api() == XdsBootstrap.Api.AUTO && !deltaUnimplemented);
+    }
+
+    /** Hands work to the client thread; after stop() there is none to do. */
+    private void post(Runnable r) {
+        try {
+            exec.execute(r);
+        } catch (RejectedExecutionException e) {
+            // stopped
         }
     }
 
@@ -233,9 +244,22 @@ final class AdsClient {
         if (id != streamId || state == State.STOPPED) {
             return;
         }
-        requests = null;
+        boolean wasDelta = wire instanceof DeltaWire;
+        wire = null;
+        io.grpc.Status status = t == null ? null : io.grpc.Status.fromThrowable(t);
+        if (wasDelta && boot.api() == XdsBootstrap.Api.AUTO && !streamAnswered && status != null
+                && status.getCode() == io.grpc.Status.Code.UNIMPLEMENTED) {
+            deltaUnimplemented = true;
+            for (TypeState ts : types.values()) {
+                ts.version = ""; // a delta system_version_info means nothing to a SotW server
+            }
+            log.warn("xds: {} does not implement delta ADS ({}); api auto falls back to state of the world",
+                    boot.address(), status.getDescription());
+            exec.execute(this::connect);
+            return;
+        }
         disconnects.incrementAndGet();
-        String why = t == null ? "closed by the control plane" : io.grpc.Status.fromThrowable(t).toString();
+        String why = t == null ? "closed by the control plane" : status.toString();
         lastError = "stream: " + why;
         long delay = backoff.nextDelayMillis();
         lastBackoffMillis = delay;
@@ -246,90 +270,98 @@ final class AdsClient {
         exec.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
     }
 
-    private void send(DiscoveryRequest r) {
-        if (requests == null) {
-            return;
-        }
-        try {
-            requests.onNext(r);
-        } catch (RuntimeException e) {
-            log.warn("xds: send failed: {}", e.toString());
-        }
-    }
-
-    private DiscoveryRequest request(TypeState ts, String error) {
-        DiscoveryRequest.Builder b = DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(ts.typeUrl)
-                .setVersionInfo(ts.version).setResponseNonce(ts.nonce).addAllResourceNames(ts.names);
-        if (error != null) {
-            b.setErrorDetail(Status.newBuilder().setCode(Code.INVALID_ARGUMENT_VALUE).setMessage(error));
-        }
-        return b.build();
-    }
-
     // ---------------------------------------------------------------- responses
 
-    private void onResponse(long id, DiscoveryResponse r) {
+    private void onResponse(long id, XdsUpdate u) {
         if (id != streamId || state == State.STOPPED) {
             return;
         }
+        streamAnswered = true;
         if (state != State.CONNECTED) {
             state = State.CONNECTED;
             backoff.reset();
-            log.info("xds: stream to {} established", boot.address());
+            log.info("xds: {} stream to {} established", wire.dialect(), boot.address());
         }
         updates.incrementAndGet();
-        TypeState ts = types.get(r.getTypeUrl());
+        TypeState ts = types.get(u.typeUrl());
         if (ts == null) {
-            log.warn("xds: ignoring response of unsubscribed type {}", r.getTypeUrl());
+            log.warn("xds: ignoring response of unsubscribed type {}", u.typeUrl());
             return;
         }
         if (frozen) {
-            held.put(r.getTypeUrl(), r);
+            List<XdsUpdate> q = held.computeIfAbsent(u.typeUrl(), k -> new ArrayList<>());
+            if (u.stateOfTheWorld()) {
+                q.clear(); // the latest SotW response supersedes; delta responses only make sense in sequence
+            }
+            q.add(u);
             log.info("xds: frozen; holding {} version {} (not applied, not ACKed)", XdsResources.shortName(
-                    r.getTypeUrl()), r.getVersionInfo());
+                    u.typeUrl()), u.version());
             return;
         }
-        process(ts, r);
+        process(ts, u);
     }
 
-    private void process(TypeState ts, DiscoveryResponse r) {
+    private void process(TypeState ts, XdsUpdate u) {
         long t0 = System.nanoTime();
         ts.cancelDelayedNack();
-        ts.nonce = r.getNonce();
+        ts.nonce = u.nonce();
         String type = XdsResources.shortName(ts.typeUrl);
-        Map<String, Message> raw = new HashMap<>();
-        Map<String, Object> translated = new HashMap<>();
+        // SotW LDS/CDS carry the whole set; SotW EDS/RDS and every delta response change only what they name.
+        boolean replaceAll = u.stateOfTheWorld() && ts.wildcard();
+        Map<String, Message> raw = replaceAll ? new HashMap<>() : new HashMap<>(ts.raw);
+        Map<String, Object> translated = replaceAll ? new HashMap<>() : new HashMap<>(ts.translated);
+        Map<String, String> versions = new HashMap<>();
+        int removedCount = 0;
         try {
-            for (Any any : r.getResourcesList()) {
-                if (!any.getTypeUrl().equals(ts.typeUrl)) {
-                    throw new ConfigException(type, "resource of type " + any.getTypeUrl() + " in a "
-                            + ts.typeUrl + " response");
+            for (XdsUpdate.Entry e : u.resources()) {
+                if (e.resource() != null && e.resource().getTypeUrl().equals(XdsResources.RESOURCE_WRAPPER)) {
+                    e = XdsUpdate.entry(e.resource().unpack(Resource.class)); // SotW with resource-in-sotw
                 }
-                Message m = unpack(ts.typeUrl, any);
+                if (e.resource() == null) {
+                    continue; // a TTL heartbeat: the resource stays as it is
+                }
+                String what = e.name() == null ? "" : " \"" + e.name() + "\"";
+                if (!e.resource().getTypeUrl().equals(ts.typeUrl)) {
+                    throw new ConfigException(type, "resource" + what + " of type " + e.resource().getTypeUrl()
+                            + " in a " + ts.typeUrl + " response");
+                }
+                Message m = unpack(ts.typeUrl, e.resource());
                 String name = nameOf(m);
-                if (!ts.wildcard() && !ts.names.contains(name)) {
-                    continue;
+                if (e.name() != null && !e.name().isEmpty() && !e.name().equals(name)) {
+                    throw new ConfigException(type + " resource \"" + e.name() + "\"", "wraps a resource named \""
+                            + name + "\" (Resource.name and the resource's own name must match)");
                 }
-                if (raw.put(name, m) != null) {
-                    throw new ConfigException(type, "duplicate resource name \"" + name + "\"");
+                String key = storeKey(ts, name, e.aliases());
+                if (key == null) {
+                    continue; // not subscribed (a server may send more than asked)
                 }
-                translated.put(name, translate(m));
+                if (versions.put(key, e.version() == null || e.version().isEmpty() ? u.version() : e.version())
+                        != null) {
+                    throw new ConfigException(type, "duplicate resource name \"" + key + "\"");
+                }
+                raw.put(key, m);
+                translated.put(key, translate(m));
+            }
+            for (String name : u.removed()) {
+                if (versions.containsKey(name)) {
+                    throw new ConfigException(type + " resource \"" + name + "\"", "is both updated and removed in "
+                            + "one response");
+                }
+                boolean had = raw.remove(name) != null;
+                if (ts.typeUrl.equals(XdsResources.ENDPOINT) && ts.names.contains(name)) {
+                    // Like Envoy: a removed load assignment leaves its cluster with no endpoints, not warming again.
+                    had |= translated.put(name, new XEndpoints(name, List.of())) != null;
+                } else {
+                    had |= translated.remove(name) != null;
+                }
+                removedCount += had ? 1 : 0;
             }
         } catch (ConfigException e) {
-            nack(ts, r, e.getMessage());
+            nack(ts, u, e.getMessage());
             return;
         } catch (InvalidProtocolBufferException e) {
-            nack(ts, r, type + ": cannot decode resource: " + e.getMessage());
+            nack(ts, u, type + ": cannot decode resource: " + e.getMessage());
             return;
-        }
-        if (!ts.wildcard()) {
-            // Per-name types: a response may carry a subset; names no longer subscribed were pruned already.
-            Map<String, Message> mergedRaw = new HashMap<>(ts.raw);
-            Map<String, Object> mergedTr = new HashMap<>(ts.translated);
-            mergedRaw.putAll(raw);
-            mergedTr.putAll(translated);
-            raw = mergedRaw;
-            translated = mergedTr;
         }
         Map<String, Message> oldRaw = ts.raw;
         Map<String, Object> oldTr = ts.translated;
@@ -343,18 +375,27 @@ final class AdsClient {
             ts.raw = oldRaw;
             ts.translated = oldTr;
             ts.received = oldReceived;
-            nack(ts, r, e.getMessage());
+            nack(ts, u, e.getMessage());
             return;
         }
         Instant now = Instant.now();
         Map<String, TypeState.ResourceInfo> info = new HashMap<>();
         for (Map.Entry<String, Message> e : raw.entrySet()) {
             TypeState.ResourceInfo old = ts.info.get(e.getKey());
+            String v = versions.get(e.getKey());
             boolean same = old != null && e.getValue().equals(oldRaw.get(e.getKey()));
-            info.put(e.getKey(), same ? old : new TypeState.ResourceInfo(r.getVersionInfo(), now));
+            if (v == null && old != null) {
+                info.put(e.getKey(), old); // not in this response
+            } else if (same) {
+                // unchanged: keep when it came; delta still learns the server's current version of it
+                info.put(e.getKey(), u.stateOfTheWorld() || Objects.equals(v, old.version()) ? old
+                        : new TypeState.ResourceInfo(v, old.acceptedAt()));
+            } else {
+                info.put(e.getKey(), new TypeState.ResourceInfo(v == null ? u.version() : v, now));
+            }
         }
         ts.info = info;
-        ts.version = r.getVersionInfo();
+        ts.version = u.version();
         ts.lastNack = null;
         ts.lastNackKey = null;
         ts.nackRepeats = 0;
@@ -362,17 +403,63 @@ final class AdsClient {
         acks.incrementAndGet();
         lastProcessMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         ts.lastProcessMs = lastProcessMillis;
-        log.info("xds: ACK {} version {} ({} resource(s), processed in {} ms)", type, r.getVersionInfo(), raw.size(),
+        log.info("xds: ACK {} version {} ({} resource(s){}, processed in {} ms)", type, u.version(),
+                u.stateOfTheWorld() ? raw.size() : versions.size(),
+                u.stateOfTheWorld() ? "" : " changed, " + removedCount + " removed, " + raw.size() + " held",
                 lastProcessMillis);
-        send(request(ts, null));
+        if (wire != null) {
+            wire.ack(ts);
+        }
         if (ts.typeUrl.equals(XdsResources.CLUSTER)) {
             subscribe(types.get(XdsResources.ENDPOINT), names(ts, x -> ((XCluster) x).edsName()));
         } else if (ts.typeUrl.equals(XdsResources.LISTENER)) {
             subscribe(types.get(XdsResources.ROUTE), names(ts, x -> ((XListener) x).rds()));
         }
+        ts.stale.removeAll(versions.keySet());
+        ts.stale.removeAll(u.removed());
+        if (!ts.wildcard()) {
+            ts.stale.retainAll(ts.names); // unsubscribed names need no resync
+        }
+        if (!u.stateOfTheWorld() && !ts.stale.isEmpty()) {
+            resync(ts);
+        }
     }
 
-    private static List<String> names(TypeState ts, Function<Object, String> f) {
+    /**
+     * A delta server counts a NACKed response as delivered, so the good resources it carried (and its removals) never
+     * come again until they change. Once the control plane sends something we accept, a fresh stream's
+     * initial_resource_versions tells it exactly what we hold, and it resends the difference (any server must honour
+     * that; re-subscribing is not resent by all of them).
+     */
+    private void resync(TypeState ts) {
+        log.info("xds: {} resource(s) of a NACKed {} response were not resent ({}); reopening the delta stream to "
+                + "resync", ts.stale.size(), XdsResources.shortName(ts.typeUrl), new TreeSet<>(ts.stale));
+        for (TypeState t : types.values()) {
+            t.stale.clear();
+        }
+        resyncs.incrementAndGet();
+        XdsWire old = wire;
+        streamId++; // the old stream's end is not a disconnect
+        if (old != null) {
+            old.close();
+        }
+        exec.execute(this::connect);
+    }
+
+    /** The name a resource is kept under: its own, or for EDS/RDS the subscribed alias it answers; null: not wanted. */
+    private static String storeKey(TypeState ts, String name, List<String> aliases) {
+        if (ts.wildcard() || ts.names.contains(name)) {
+            return name;
+        }
+        for (String a : aliases) {
+            if (ts.names.contains(a)) {
+                return a;
+            }
+        }
+        return null;
+    }
+
+    private static Set<String> names(TypeState ts, Function<Object, String> f) {
         TreeSet<String> out = new TreeSet<>();
         for (Object o : ts.translated.values()) {
             String n = f.apply(o);
@@ -380,43 +467,66 @@ final class AdsClient {
                 out.add(n);
             }
         }
-        return List.copyOf(out);
+        return java.util.Collections.unmodifiableSet(out);
     }
 
-    private void subscribe(TypeState ts, List<String> names) {
+    private void subscribe(TypeState ts, Set<String> names) {
         if (names.equals(ts.names)) {
             return;
         }
+        Set<String> added = new TreeSet<>(names);
+        added.removeAll(ts.names);
+        Set<String> removed = new TreeSet<>(ts.names);
+        removed.removeAll(names);
         ts.names = names;
         ts.raw.keySet().retainAll(names);
         ts.translated.keySet().retainAll(names);
         ts.info.keySet().retainAll(names);
-        log.info("xds: subscribing {} to {} name(s)", XdsResources.shortName(ts.typeUrl), names.size());
-        send(request(ts, null));
+        log.info("xds: subscribing {} to {} name(s) (+{} -{})", XdsResources.shortName(ts.typeUrl), names.size(),
+                added.size(), removed.size());
+        if (wire != null) {
+            wire.resubscribe(ts, added, removed);
+        }
     }
 
-    private void nack(TypeState ts, DiscoveryResponse r, String error) {
+    private void nack(TypeState ts, XdsUpdate u, String error) {
         String type = XdsResources.shortName(ts.typeUrl);
-        lastError = type + " version " + r.getVersionInfo() + ": " + error;
+        lastError = type + " version " + u.version() + ": " + error;
         ts.lastNack = error;
-        String key = r.getVersionInfo() + "|" + r.getResourcesList().hashCode();
-        DiscoveryRequest nack = request(ts, error);
+        String key = u.contentKey();
         if (key.equals(ts.lastNackKey)) {
-            // The same bad config again (control planes resend on NACK): answer, but not in a tight loop.
+            // The same bad config again (SotW control planes resend on NACK): answer, but not in a tight loop.
             long delay = Math.min(NACK_REPEAT_MAX_MS, NACK_REPEAT_BASE_MS << Math.min(ts.nackRepeats++, 5));
-            log.warn("xds: NACK {} version {} again in {} ms: {}", type, r.getVersionInfo(), delay, error);
+            log.warn("xds: NACK {} version {} again in {} ms: {}", type, u.version(), delay, error);
             ts.delayedNack = exec.schedule(() -> {
                 ts.delayedNack = null;
                 countNack(ts);
-                send(nack);
+                if (wire != null) {
+                    wire.nack(ts, error);
+                }
             }, delay, TimeUnit.MILLISECONDS);
             return;
         }
+        if (!u.stateOfTheWorld()) {
+            for (XdsUpdate.Entry e : u.resources()) {
+                TypeState.ResourceInfo held = e.name() == null ? null : ts.info.get(e.name());
+                if (e.name() != null && (held == null || !held.version().equals(e.version()))) {
+                    ts.stale.add(e.name());
+                }
+            }
+            for (String name : u.removed()) {
+                if (ts.raw.containsKey(name)) {
+                    ts.stale.add(name);
+                }
+            }
+        }
         ts.lastNackKey = key;
         ts.nackRepeats = 0;
-        log.warn("xds: NACK {} version {} (keeping version \"{}\"): {}", type, r.getVersionInfo(), ts.version, error);
+        log.warn("xds: NACK {} version {} (keeping version \"{}\"): {}", type, u.version(), ts.version, error);
         countNack(ts);
-        send(nack);
+        if (wire != null) {
+            wire.nack(ts, error);
+        }
     }
 
     private void countNack(TypeState ts) {
@@ -497,7 +607,11 @@ final class AdsClient {
         }
         if (!res.config().equals(lastApplied)) {
             long t0 = System.nanoTime();
-            config.apply(res.config(), "xds");
+            try {
+                config.apply(res.config(), "xds");
+            } catch (ConfigException e) {
+                throw locate(e, res.config());
+            }
             lastApplyMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
             lastApplied = res.config();
             lastAppliedAt = Instant.now();
@@ -511,6 +625,32 @@ final class AdsClient {
             ready = true;
             log.info("xds: first full config applied; ready");
         }
+    }
+
+    private static final Pattern INDEXED = Pattern.compile("^(listeners|clusters|route_configs)\\[(\\d+)]");
+
+    /** The core names a field by index in the assembled config; the control plane knows the resource by name. */
+    static ConfigException locate(ConfigException e, SidecarConfig cfg) {
+        Matcher m = INDEXED.matcher(e.path());
+        if (!m.find()) {
+            return e;
+        }
+        int i = Integer.parseInt(m.group(2));
+        List<?> list = switch (m.group(1)) {
+            case "listeners" -> cfg.listeners();
+            case "clusters" -> cfg.clusters();
+            default -> cfg.routeConfigs();
+        };
+        if (list == null || i >= list.size()) {
+            return e;
+        }
+        Object o = list.get(i);
+        String name = o instanceof SidecarConfig.Listener l ? "listener \"" + l.name() + "\""
+                : o instanceof SidecarConfig.Cluster c ? "cluster \"" + c.name() + "\""
+                : "route_configuration \"" + ((SidecarConfig.RouteConfig) o).name() + "\"";
+        ConfigException out = new ConfigException(name + " (" + e.path() + ")", e.problem());
+        out.setStackTrace(e.getStackTrace());
+        return out;
     }
 
     private void warmingTimeout() {
@@ -550,13 +690,12 @@ final class AdsClient {
                 return;
             }
             frozen = false;
-            log.warn("xds: resumed by admin; {} held response(s) to process", held.size());
-            Map<String, DiscoveryResponse> h = new LinkedHashMap<>(held);
+            log.warn("xds: resumed by admin; {} type(s) with held responses to process", held.size());
+            Map<String, List<XdsUpdate>> h = new LinkedHashMap<>(held);
             held.clear();
             for (String t : XdsResources.ORDER) {
-                DiscoveryResponse r = h.get(t);
-                if (r != null) {
-                    process(types.get(t), r);
+                for (XdsUpdate u : h.getOrDefault(t, List.of())) {
+                    process(types.get(t), u);
                 }
             }
         });
@@ -572,6 +711,8 @@ final class AdsClient {
         ObjectNode o = f.objectNode();
         o.put("server", boot.address());
         o.put("node_id", boot.nodeId());
+        o.put("api", boot.api().name().toLowerCase());
+        o.put("wire", wire == null ? null : wire.dialect());
         o.put("state", state.name().toLowerCase());
         o.put("frozen", frozen);
         o.put("ready", ready);
@@ -584,6 +725,7 @@ final class AdsClient {
         c.put("disconnects", disconnects.get());
         c.put("applies", applies.get());
         c.put("apply_failures", applyFailures.get());
+        c.put("resyncs", resyncs.get());
         o.put("backoff_attempt", backoff.attempt());
         o.put("last_backoff_ms", lastBackoffMillis);
         o.put("last_error", lastError);

@@ -1,29 +1,35 @@
 package io.remora.xds;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.envoyproxy.envoy.config.core.v3.Node;
 import io.remora.core.config.ConfigException;
 import io.remora.core.config.SidecarConfig;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
  * The {@code extensions.xds} section of the bootstrap config, plus the environment overrides
- * {@code REMORA_XDS_ADDRESS} and {@code REMORA_NODE_ID}. Null from {@link #from} when xDS is not configured.
+ * {@code REMORA_XDS_ADDRESS}, {@code REMORA_XDS_API} and {@code REMORA_NODE_ID} (and Istio's pod variables, see
+ * {@link IstioNode}). Null from {@link #from} when xDS is not configured.
  */
 record XdsBootstrap(
         /** {@code host:port} or {@code unix:///path}. */
         String address,
+        Api api,
         boolean tls,
         long initialFetchTimeoutMs,
         long warmingTimeoutMs,
         int maxMessageBytes,
+        long reconnectBaseMs,
+        long reconnectMaxMs,
         String nodeId,
-        String nodeCluster,
-        /** Node metadata sent to the control plane (labels, namespace, app, proxy version, and the configured extras). */
-        Map<String, String> metadata) {
+        /** The Node sent to the control plane: id, cluster, Istio metadata, locality, user agent, client features. */
+        Node node) {
 
     static final String PROXY_VERSION = "remora-0.1.0";
+
+    /** The ADS dialect: state of the world, delta, or delta with a fallback to SotW on UNIMPLEMENTED. */
+    enum Api { SOTW, DELTA, AUTO }
 
     static XdsBootstrap from(SidecarConfig cfg, Map<String, String> env) throws ConfigException {
         JsonNode x = cfg.extensions() == null ? null : cfg.extensions().get("xds");
@@ -41,59 +47,43 @@ record XdsBootstrap(
         if (!address.startsWith("unix://") && address.lastIndexOf(':') <= 0) {
             throw new ConfigException("extensions.xds.address", "\"" + address + "\" is not host:port or unix:///path");
         }
+        String envApi = env.get("REMORA_XDS_API");
+        String apiText = envApi != null && !envApi.isBlank() ? envApi : text(x, "api");
+        Api api;
+        try {
+            api = apiText == null ? Api.SOTW : Api.valueOf(apiText.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(envApi != null && !envApi.isBlank() ? "REMORA_XDS_API" : "extensions.xds.api",
+                    "\"" + apiText + "\" is not one of sotw, delta, auto");
+        }
         long initial = number(x, "initial_fetch_timeout_ms", 15_000);
         long warming = number(x, "warming_timeout_ms", 5_000);
         long maxMsg = number(x, "max_message_bytes", 64 << 20);
         if (initial <= 0 || warming <= 0 || maxMsg <= 0 || maxMsg > Integer.MAX_VALUE) {
             throw new ConfigException("extensions.xds", "timeouts and max_message_bytes must be > 0");
         }
+        long base = number(x, "reconnect_base_ms", 500);
+        long max = number(x, "reconnect_max_ms", 30_000);
+        if (base <= 0 || max < base) {
+            throw new ConfigException("extensions.xds", "reconnect_base_ms must be > 0 and reconnect_max_ms >= it, were "
+                    + base + " and " + max);
+        }
         SidecarConfig.Node node = cfg.node();
         String envNode = env.get("REMORA_NODE_ID");
         String nodeId = envNode != null && !envNode.isBlank() ? envNode
-                : node != null && node.id() != null ? node.id() : defaultNodeId(node);
-        Map<String, String> md = new LinkedHashMap<>();
-        if (node != null) {
-            if (node.app() != null) {
-                md.put("APP", node.app());
-            }
-            if (node.labels() != null) {
-                node.labels().forEach((k, v) -> md.put("LABELS." + k, v));
-            }
-        }
-        String ns = namespaceOf(nodeId);
-        if (ns != null) {
-            md.put("NAMESPACE", ns);
-        }
-        md.put("PROXY_VERSION", PROXY_VERSION);
-        JsonNode extra = x == null ? null : x.get("metadata");
-        if (extra != null && extra.isObject()) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = extra.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                md.put(e.getKey(), e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString());
-            }
-        }
+                : node != null && node.id() != null ? node.id() : IstioNode.defaultId(node, env);
         boolean tls = x != null && x.path("tls").asBoolean(false);
-        String cluster = node != null && node.cluster() != null ? node.cluster()
-                : node != null && node.app() != null ? node.app() : "remora";
-        return new XdsBootstrap(address, tls, initial, warming, (int) maxMsg, nodeId, cluster, Map.copyOf(md));
+        return new XdsBootstrap(address, api, tls, initial, warming, (int) maxMsg, base, max, nodeId,
+                IstioNode.build(nodeId, node, x, env));
     }
 
-    /** Istio's form {@code sidecar~<ip>~<pod>.<ns>~<ns>.svc.cluster.local}; the namespace is the 4th part's head. */
-    static String namespaceOf(String nodeId) {
-        String[] parts = nodeId.split("~");
-        if (parts.length == 4) {
-            int dot = parts[3].indexOf('.');
-            return dot > 0 ? parts[3].substring(0, dot) : parts[3];
-        }
-        return null;
+    /** A node metadata field as text (tests, logs); null when absent. */
+    String metadata(String key) {
+        com.google.protobuf.Value v = node.getMetadata().getFieldsMap().get(key);
+        return v == null ? null : v.hasStringValue() ? v.getStringValue() : v.toString();
     }
 
-    private static String defaultNodeId(SidecarConfig.Node node) {
-        String app = node != null && node.app() != null ? node.app() : "remora";
-        return "sidecar~127.0.0.1~" + app + ".default~default.svc.cluster.local";
-    }
-
-    private static String text(JsonNode x, String field) {
+    static String text(JsonNode x, String field) {
         JsonNode v = x == null ? null : x.get(field);
         return v == null || v.isNull() ? null : v.asText();
     }

@@ -13,6 +13,9 @@ final class XdsResources {
     static final String CLUSTER = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
     static final String ENDPOINT = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
 
+    /** The wrapper a SotW response may use for its resources once the client announces xds.config.resource-in-sotw. */
+    static final String RESOURCE_WRAPPER = "type.googleapis.com/envoy.service.discovery.v3.Resource";
+
     /** Processing and subscription order: CDS, EDS, LDS, RDS. */
     static final List<String> ORDER = List.of(CLUSTER, ENDPOINT, LISTENER, ROUTE);
 

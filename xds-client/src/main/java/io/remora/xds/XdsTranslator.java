@@ -74,6 +74,10 @@ final class XdsTranslator {
         if (chains.size() > 1) {
             warn.accept(p + ": " + chains.size() + " filter chains; only the first is used (no filter chain match)");
         }
+        if (!chains.isEmpty() && chains.get(0).hasTransportSocket()) {
+            warn.accept(p + ": filter chain transport_socket (downstream TLS) is not supported; the listener serves "
+                    + "plaintext");
+        }
         ObjectNode proxy = null;
         JsonNode governance = null;
         Filter hcm = null;
@@ -408,6 +412,11 @@ final class XdsTranslator {
         String p = "cluster \"" + c.getName() + "\"";
         if (c.getName().isEmpty()) {
             throw new ConfigException("cluster", "has no name");
+        }
+        if (c.hasTransportSocket() || c.getTransportSocketMatchesCount() > 0) {
+            // No core TLS yet: say so loudly rather than pretend (Istio's mTLS peers will refuse plaintext).
+            warn.accept(p + ": transport_socket / transport_socket_matches (upstream TLS) is not supported; its hosts "
+                    + "are called in plaintext");
         }
         Map<String, String> meta = strings(c.getMetadata(), "remora");
         String lb = switch (c.getLbPolicy()) {

@@ -153,7 +153,8 @@ class XdsClientTest {
         assertEquals("sidecar~10.0.0.1~demo-0.ns~ns.svc.cluster.local", first.getNode().getId());
         assertEquals("ns", first.getNode().getMetadata().getFieldsOrThrow("NAMESPACE").getStringValue());
         assertEquals("demo", first.getNode().getMetadata().getFieldsOrThrow("APP").getStringValue());
-        assertEquals("a", first.getNode().getMetadata().getFieldsOrThrow("LABELS.zone").getStringValue());
+        assertEquals("a", first.getNode().getMetadata().getFieldsOrThrow("LABELS").getStructValue()
+                .getFieldsOrThrow("zone").getStringValue(), "Istio reads LABELS as a map");
         assertEquals("1.22", first.getNode().getMetadata().getFieldsOrThrow("ISTIO_VERSION").getStringValue());
 
         cp.push(v1());

@@ -138,4 +138,15 @@ class XdsTranslatorTest {
         ConfigException e = assertThrows(ConfigException.class, () -> t.listener(finalL));
         assertTrue(e.getMessage().contains("socket_address"), e.getMessage());
     }
+
+    @Test
+    void warnsThatUpstreamTlsIsNotSupported() throws Exception {
+        io.envoyproxy.envoy.config.cluster.v3.Cluster c = io.remora.xds.controlplane.EnvoyResources
+                .edsCluster("outbound|9080||reviews.prod.svc.cluster.local", null).toBuilder()
+                .setTransportSocket(io.envoyproxy.envoy.config.core.v3.TransportSocket.newBuilder()
+                        .setName("envoy.transport_sockets.tls")).build();
+        t.cluster(c);
+        assertEquals(1, warnings.size());
+        assertTrue(warnings.get(0).contains("upstream TLS"), warnings.get(0));
+    }
 }
