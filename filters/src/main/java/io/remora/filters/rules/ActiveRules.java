@@ -2,6 +2,7 @@ package io.remora.filters.rules;
 
 import io.remora.core.filter.Direction;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -21,7 +22,7 @@ final class ActiveRules {
     /** No rules, for {@code kinds} kinds. */
     static ActiveRules empty(int kinds) {
         RuleIndex[] idx = new RuleIndex[kinds * DIRECTIONS.length];
-        java.util.Arrays.fill(idx, RuleIndex.EMPTY);
+        Arrays.fill(idx, RuleIndex.EMPTY);
         return new ActiveRules(idx);
     }
 

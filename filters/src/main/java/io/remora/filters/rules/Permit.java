@@ -14,7 +14,7 @@ public class Permit {
     final ActiveRule<?> rule;
     final boolean refused;
 
-    public Permit(ActiveRule<?> rule, boolean refused) {
+    protected Permit(ActiveRule<?> rule, boolean refused) {
         this.rule = rule;
         this.refused = refused;
     }
