@@ -1,9 +1,9 @@
 package io.remora.xds;
 
-import static io.remora.xds.controlplane.EnvoyResources.address;
-import static io.remora.xds.controlplane.EnvoyResources.header;
-import static io.remora.xds.controlplane.EnvoyResources.rpcListener;
-import static io.remora.xds.controlplane.EnvoyResources.struct;
+import static io.remora.testkit.xds.EnvoyResources.address;
+import static io.remora.testkit.xds.EnvoyResources.header;
+import static io.remora.testkit.xds.EnvoyResources.rpcListener;
+import static io.remora.testkit.xds.EnvoyResources.struct;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -132,7 +132,7 @@ class XdsTranslatorTest {
         Listener l = Listener.newBuilder().setName("p").setAddress(io.envoyproxy.envoy.config.core.v3.Address
                 .newBuilder().setPipe(io.envoyproxy.envoy.config.core.v3.Pipe.newBuilder().setPath("/tmp/x"))).build();
         l = l.toBuilder().addFilterChains(FilterChain.newBuilder().addFilters(
-                io.remora.xds.controlplane.EnvoyResources.typedStructFilter("p", XdsResources.RPC_PROXY,
+                io.remora.testkit.xds.EnvoyResources.typedStructFilter("p", XdsResources.RPC_PROXY,
                         "{\"protocol\":\"bolt\",\"route_config\":\"r\"}"))).build();
         Listener finalL = l;
         ConfigException e = assertThrows(ConfigException.class, () -> t.listener(finalL));
@@ -141,7 +141,7 @@ class XdsTranslatorTest {
 
     @Test
     void warnsThatUpstreamTlsIsNotSupported() throws Exception {
-        io.envoyproxy.envoy.config.cluster.v3.Cluster c = io.remora.xds.controlplane.EnvoyResources
+        io.envoyproxy.envoy.config.cluster.v3.Cluster c = io.remora.testkit.xds.EnvoyResources
                 .edsCluster("outbound|9080||reviews.prod.svc.cluster.local", null).toBuilder()
                 .setTransportSocket(io.envoyproxy.envoy.config.core.v3.TransportSocket.newBuilder()
                         .setName("envoy.transport_sockets.tls")).build();

@@ -8,7 +8,7 @@ import io.remora.core.filter.FilterStatus;
 import io.remora.core.filter.StreamFilter;
 import io.remora.core.protocol.ProxyError;
 import io.remora.filters.rules.ActiveRule;
-import io.remora.filters.testing.FakeCall;
+import io.remora.testkit.filter.FakeCall;
 import io.remora.filters.testing.Rules;
 import org.junit.jupiter.api.Test;
 

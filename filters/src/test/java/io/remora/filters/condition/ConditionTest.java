@@ -9,7 +9,7 @@ import io.remora.filters.rules.Governance;
 import io.remora.filters.rules.RuleKinds;
 import io.remora.filters.rules.RuleParser;
 import io.remora.filters.rules.RuleScope;
-import io.remora.filters.testing.FakeCall;
+import io.remora.testkit.filter.FakeCall;
 import io.remora.core.config.ConfigLoader;
 import io.remora.filters.rules.GovernanceRules;
 import java.util.List;

@@ -12,7 +12,7 @@ import io.remora.core.filter.StreamFilter;
 import io.remora.core.protocol.ProxyError;
 import io.remora.core.protocol.ResponseClass;
 import io.remora.filters.rules.ActiveRule;
-import io.remora.filters.testing.FakeCall;
+import io.remora.testkit.filter.FakeCall;
 import io.remora.filters.testing.Rules;
 import java.util.ArrayList;
 import java.util.List;

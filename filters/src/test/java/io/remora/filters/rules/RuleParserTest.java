@@ -13,7 +13,7 @@ import io.remora.filters.auth.AccessRule;
 import io.remora.filters.circuitbreaker.CircuitBreakerRule;
 import io.remora.filters.fault.FaultRule;
 import io.remora.filters.ratelimit.RateLimitRule;
-import io.remora.filters.testing.FakeCall;
+import io.remora.testkit.filter.FakeCall;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.remora.xds.controlplane;
+package io.remora.testkit.xds;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;

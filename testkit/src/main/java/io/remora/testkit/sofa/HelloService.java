@@ -1,6 +1,6 @@
-package io.remora.bolt.testing;
+package io.remora.testkit.sofa;
 
-/** The SOFARPC test service (unique name {@code io.remora.bolt.testing.HelloService:1.0[:uniqueId]}). */
+/** The SOFARPC test service (unique name {@code io.remora.testkit.sofa.HelloService:1.0[:uniqueId]}). */
 public interface HelloService {
 
     String sayHello(String name);

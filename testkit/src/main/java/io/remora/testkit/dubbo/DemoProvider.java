@@ -1,4 +1,4 @@
-package io.remora.dubbo.testing;
+package io.remora.testkit.dubbo;
 
 import io.remora.testing.TestSidecar;
 import java.util.ArrayList;

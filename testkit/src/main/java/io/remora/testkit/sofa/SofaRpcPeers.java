@@ -1,4 +1,4 @@
-package io.remora.bolt.testing;
+package io.remora.testkit.sofa;
 
 import com.alipay.sofa.rpc.config.ApplicationConfig;
 import com.alipay.sofa.rpc.config.ConsumerConfig;
@@ -39,10 +39,15 @@ public final class SofaRpcPeers implements AutoCloseable {
     }
 
     /** A proxy calling {@code bolt://127.0.0.1:port} directly. {@code invokeType}: sync (default) or oneway. */
-    public synchronized <T> T consumer(Class<T> iface, int port, int timeoutMillis, String uniqueId,
+    public <T> T consumer(Class<T> iface, int port, int timeoutMillis, String uniqueId, String invokeType) {
+        return consumer("hello-client", iface, port, timeoutMillis, uniqueId, invokeType);
+    }
+
+    /** As above, for caller app {@code app} (what access rules and label routing match on). */
+    public synchronized <T> T consumer(String app, Class<T> iface, int port, int timeoutMillis, String uniqueId,
                                        String invokeType) {
         ConsumerConfig<T> c = new ConsumerConfig<T>()
-                .setApplication(new ApplicationConfig().setAppName("hello-client"))
+                .setApplication(new ApplicationConfig().setAppName(app))
                 .setInterfaceId(iface.getName())
                 .setProtocol("bolt")
                 .setDirectUrl("bolt://127.0.0.1:" + port)
@@ -63,8 +68,8 @@ public final class SofaRpcPeers implements AutoCloseable {
         return consumer(iface, port, timeoutMillis, null, null);
     }
 
-    @Override
-    public synchronized void close() {
+    /** Unrefers every consumer made so far (providers stay). */
+    public synchronized void closeConsumers() {
         for (ConsumerConfig<?> c : consumers) {
             try {
                 c.unRefer();
@@ -72,6 +77,12 @@ public final class SofaRpcPeers implements AutoCloseable {
                 // best effort in teardown
             }
         }
+        consumers.clear();
+    }
+
+    @Override
+    public synchronized void close() {
+        closeConsumers();
         for (ProviderConfig<?> p : providers) {
             try {
                 p.unExport();

@@ -1,4 +1,4 @@
-package io.remora.upgrade.testing;
+package io.remora.testkit;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package io.remora.examples.xds;
+package io.remora.testkit.xds;
 
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
@@ -18,8 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A real xDS control plane for tests and examples: java-control-plane's {@link V3DiscoveryServer} over a
  * {@link SimpleCache} (one group for every node), on a gRPC Netty server bound to 127.0.0.1. It records every request
- * it receives (ACKs, NACKs with their error_detail) so tests can assert on what the sidecar said. xds-client's tests
- * keep their own copy (io.remora.xds.controlplane): examples depends on xds-client, not the reverse.
+ * it receives (ACKs, NACKs with their error_detail) so tests can assert on what the sidecar said. The runnable file-fed
+ * control plane built on a copy of it is io.remora.examples.xds.FileControlPlane (examples module).
  */
 public final class ControlPlane implements AutoCloseable {
 

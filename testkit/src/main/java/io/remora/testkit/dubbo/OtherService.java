@@ -1,4 +1,4 @@
-package io.remora.dubbo.testing;
+package io.remora.testkit.dubbo;
 
 /** A second interface, for routes that point nowhere or at a dead provider. */
 public interface OtherService {

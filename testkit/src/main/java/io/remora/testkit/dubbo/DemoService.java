@@ -1,4 +1,4 @@
-package io.remora.dubbo.testing;
+package io.remora.testkit.dubbo;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

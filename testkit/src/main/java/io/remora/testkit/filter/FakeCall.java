@@ -1,4 +1,4 @@
-package io.remora.filters.testing;
+package io.remora.testkit.filter;
 
 import io.netty.util.concurrent.EventExecutor;
 import io.remora.core.filter.Direction;

@@ -1,4 +1,4 @@
-package io.remora.dubbo.testing;
+package io.remora.testkit.dubbo;
 
 /** System properties every Dubbo test peer needs (see dependencies.md "Test peers, gotchas"). Idempotent. */
 public final class DubboPeers {
