@@ -24,23 +24,8 @@ final class SotwWire implements XdsWire {
     SotwWire(Channel channel, Node node, Logger log, Sink sink) {
         this.node = node;
         this.log = log;
-        this.requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(
-                new StreamObserver<>() {
-                    @Override
-                    public void onNext(DiscoveryResponse r) {
-                        sink.onUpdate(XdsUpdate.of(r));
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        sink.onEnd(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        sink.onEnd(null);
-                    }
-                });
+        this.requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
+                .streamAggregatedResources(sink.<DiscoveryResponse>observer(XdsUpdate::of));
     }
 
     @Override
