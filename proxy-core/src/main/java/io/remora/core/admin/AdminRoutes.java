@@ -23,8 +23,8 @@ public interface AdminRoutes {
     }
 
     /**
-     * Publishes {@code name} (Envoy style, e.g. {@code cluster_manager.cds.update_success}) on {@code /stats}, for tools
-     * that read Envoy's well-known stats; meters registered with Micrometer appear there by themselves.
+     * Publishes {@code name} (Envoy style, e.g. {@code cluster_manager.cds.update_success}) on {@code /stats}, for
+     * tools that read Envoy's well-known stats; meters registered with Micrometer appear there by themselves.
      */
     default void registerStat(String name, LongSupplier value) {
     }

@@ -75,7 +75,7 @@ public final class AdminServer implements AdminRoutes {
     private Channel channel;
     private Channel unixChannel;
     private Path unixPath;
-    /** The socket file we renamed into place: only that one is ours to delete (an upgrade's new process renames its own over it). */
+    /** The socket file we renamed into place: only it is ours to delete (a new process renames its own over it). */
     private Object unixFileKey;
     private volatile int inheritedFd = -1;
     private volatile byte[] token;
@@ -212,8 +212,8 @@ public final class AdminServer implements AdminRoutes {
             inheritedFd = -1;
             try {
                 io.netty.channel.ServerChannel adopted = Transport.get().adoptServerChannel(fd);
-                channel = b.clone().channelFactory(() -> adopted).option(ChannelOption.AUTO_READ, false).register().sync()
-                        .channel();
+                channel = b.clone().channelFactory(() -> adopted).option(ChannelOption.AUTO_READ, false).register()
+                        .sync().channel();
                 log.info("admin port {} adopted from the previous process (accepting once the upgrade completes)",
                         channel.localAddress());
                 return (InetSocketAddress) channel.localAddress();
