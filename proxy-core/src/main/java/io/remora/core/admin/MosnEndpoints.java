@@ -50,8 +50,9 @@ final class MosnEndpoints {
                 r -> toggle(r, false));
         routes.register("GET", "/api/v1/states", "state, pid, listeners, clusters (JSON); ?format=mosn for "
                 + "MOSN's pid=<pid>&state=<n>", this::states);
-        routes.register("*", "/api/v1/plugin", "?status=all|<name> (GET); ?enable=<name> ?disable=<name> (POST)",
+        routes.register("GET", "/api/v1/plugin", "?status=all|<name> (GET); ?enable=<name> ?disable=<name> (POST)",
                 this::plugin);
+        routes.register("POST", "/api/v1/plugin", this::plugin);
         routes.register("GET", "/api/v1/features", "feature switches {name:bool}; ?key=<name> answers true|false",
                 this::features);
         routes.register("GET", "/api/v1/env", "?key=<name>[&key=..] environment and node metadata (secrets "
@@ -262,7 +263,7 @@ final class MosnEndpoints {
             return AdminResponse.error(400, "plugin " + name + " cannot be disabled at run time: Remora plugins "
                     + "run in-process (remove its jar, or turn its rules or listeners off in the config)");
         }
-        if (!r.method().equals("GET") && !r.method().equals("HEAD")) {
+        if (r.method().equals("POST")) {
             return AdminServer.methodNotAllowed(r.method(), r.path(), Set.of("GET"));
         }
         if (!status.isEmpty()) {
