@@ -49,9 +49,20 @@ public record SidecarConfig(
     public record Node(String id, String app, String cluster, Map<String, String> labels) {
     }
 
-    /** The admin port. Loopback unless configured otherwise. */
+    /**
+     * The admin API. Loopback TCP unless configured otherwise; {@code unix_socket} also serves it on a Unix domain
+     * socket, and then no TCP port is bound unless {@code port} is set above 0. {@code token}, when set, is required as
+     * {@code Authorization: Bearer <token>} on every mutating request (and on reads with
+     * {@code token_required_for_reads}). Read once at start: a later config cannot loosen admin access.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Admin(String address, Integer port) {
+    public record Admin(String address, Integer port, String unixSocket, String unixSocketMode, String token,
+                        Boolean tokenRequiredForReads) {
+
+        /** TCP only, no token (kept for code that builds configs positionally). */
+        public Admin(String address, Integer port) {
+            this(address, port, null, null, null, null);
+        }
     }
 
     /** Logging: directory of the log files and the initial level of default.log. */
