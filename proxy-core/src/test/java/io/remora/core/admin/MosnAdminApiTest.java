@@ -231,8 +231,8 @@ class MosnAdminApiTest {
         assertTrue(all.lines().contains("name:cluster-health,enable:true,on:true,kind:extension"), all.body());
         all.lines().forEach(l -> assertTrue(l.matches("name:[^,]+,enable:true,on:true,kind:[a-z_]+"), l));
 
-        assertEquals("name:http2,enable:true,on:true,kind:protocol\n",
-                admin.get("/api/v1/plugin?status=http2").body());
+        assertEquals("name:testrpc,enable:true,on:true,kind:protocol\n",
+                admin.get("/api/v1/plugin?status=testrpc").body());
         Reply unknown = admin.get("/api/v1/plugin?status=nope");
         assertEquals(404, unknown.status());
         assertEquals("plugin nope no register\n", unknown.body());
