@@ -82,8 +82,12 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
     /** Listeners stopped by the admin API's drain_listeners: nothing (e.g. the app heartbeat) reopens them. */
     private final java.util.Set<String> stoppedByAdmin = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
+    private final io.remora.core.limits.ConnectionLimits connectionLimits;
+    private final io.remora.core.limits.OverloadManager overload;
+
     private Sidecar(LogManager logs, int workerThreads, ProtocolRegistry protocols,
-                    Map<String, StreamFilterFactory> filters, long startNanos, SidecarConfig.Metrics m) {
+                    Map<String, StreamFilterFactory> filters, long startNanos, SidecarConfig.Metrics m,
+                    io.remora.core.limits.Limits limits, io.remora.core.limits.OverloadManager.Config overloadConfig) {
         this.logs = logs;
         this.startNanos = startNanos;
         this.protocols = protocols;
@@ -95,7 +99,12 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
                 ? ProxyMetrics.DEFAULT_MAX_SERVICE_LABELS : m.maxServiceLabels());
         this.digest = new DigestLog(logs, metrics, m == null || m.digestQueue() == null
                 ? DigestLog.DEFAULT_CAPACITY : m.digestQueue());
-        this.listeners = new ListenerManager(workers, proxyMetrics, digest);
+        org.slf4j.Logger limitsLog = logs.fileLogger("limits.log", "INFO");
+        this.connectionLimits = new io.remora.core.limits.ConnectionLimits(limits, metrics, limitsLog);
+        this.listeners = new ListenerManager(workers, proxyMetrics, digest, connectionLimits);
+        this.overload = new io.remora.core.limits.OverloadManager(overloadConfig, metrics,
+                over -> listeners.pauseAccepting(over), limitsLog);
+        listeners.overload(overload);
         this.config = new ConfigManager(new ConfigCompiler(protocols, filters, new HostRegistry(), this,
                 proxyMetrics));
         this.config.addApplier(listeners);
@@ -125,7 +134,10 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
         int workers = cfg.workerThreads() == null || cfg.workerThreads() <= 0
                 ? Runtime.getRuntime().availableProcessors() : cfg.workerThreads();
         validateMetrics(cfg.metrics());
-        Sidecar s = new Sidecar(logs, workers, protocols, filters, t0, cfg.metrics());
+        io.remora.core.limits.Limits limits = io.remora.core.limits.Limits.compile(cfg.limits());
+        io.remora.core.limits.OverloadManager.Config overload =
+                io.remora.core.limits.OverloadManager.Config.compile(cfg.overload());
+        Sidecar s = new Sidecar(logs, workers, protocols, filters, t0, cfg.metrics(), limits, overload);
         s.options = options;
         try {
             s.boot(cfg, options.sourceName());
@@ -249,6 +261,11 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
         return logs;
     }
 
+    /** The process-wide connection limits (open count, refused connections). */
+    public io.remora.core.limits.ConnectionLimits connectionLimits() {
+        return connectionLimits;
+    }
+
     @Override
     public ListenerManager listeners() {
         return listeners;
@@ -330,6 +347,7 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
             return;
         }
         closed = true;
+        overload.close();
         for (SidecarExtension e : extensions) {
             try {
                 e.stop();
@@ -669,6 +687,8 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
 
     private static void validate(SidecarConfig cfg) throws ConfigException {
         validateMetrics(cfg.metrics());
+        io.remora.core.limits.Limits.compile(cfg.limits());
+        io.remora.core.limits.OverloadManager.Config.compile(cfg.overload());
         Map<String, StreamFilterFactory> filters = new LinkedHashMap<>();
         for (StreamFilterFactory f : ServiceLoader.load(StreamFilterFactory.class)) {
             filters.put(f.type(), f);

@@ -21,7 +21,18 @@ public record SidecarConfig(
         List<Cluster> clusters,
         /** Free-form sections owned by plugins (e.g. governance rules), keyed by plugin name. */
         Map<String, JsonNode> extensions,
-        Metrics metrics) {
+        Metrics metrics,
+        /** What callers can make the sidecar hold (connections, accept rate, requests per connection); read at start. */
+        Limits limits,
+        /** Memory thresholds past which the sidecar stops accepting and sheds new requests; read at start. */
+        Overload overload) {
+
+    /** The config without {@code limits} and {@code overload} (kept for code that builds configs positionally). */
+    public SidecarConfig(Node node, Integer workerThreads, Admin admin, Log log, List<Listener> listeners,
+                         List<RouteConfig> routeConfigs, List<Cluster> clusters, Map<String, JsonNode> extensions,
+                         Metrics metrics) {
+        this(node, workerThreads, admin, log, listeners, routeConfigs, clusters, extensions, metrics, null, null);
+    }
 
     /** The config without a {@code metrics} section (kept for code that builds configs positionally). */
     public SidecarConfig(Node node, Integer workerThreads, Admin admin, Log log, List<Listener> listeners,
@@ -32,7 +43,25 @@ public record SidecarConfig(
     /** This config with {@code extensions} replaced. */
     public SidecarConfig withExtensions(Map<String, JsonNode> newExtensions) {
         return new SidecarConfig(node, workerThreads, admin, log, listeners, routeConfigs, clusters, newExtensions,
-                metrics);
+                metrics, limits, overload);
+    }
+
+    /**
+     * Process-wide limits (docs/limits.md); absent fields take safe defaults: {@code max_connections} 32768 across
+     * listeners, {@code max_connections_per_listener} the same, {@code accept_per_second} 10000 per listener (0 =
+     * unlimited), {@code max_requests_per_connection} 10000 in flight on one downstream connection.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Limits(Integer maxConnections, Integer maxConnectionsPerListener, Integer acceptPerSecond,
+                         Integer maxRequestsPerConnection) {
+    }
+
+    /**
+     * The overload manager (docs/limits.md): {@code heap_percent} of the heap limit live after GC (default 95),
+     * {@code direct_percent} of the direct memory limit (default 95), sampled every {@code check_interval_ms} (250).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Overload(Double heapPercent, Double directPercent, Long checkIntervalMs) {
     }
 
     /**

@@ -45,6 +45,19 @@ public final class ListenerMetrics {
                 "Time from a request's decode to its answer", "listener", listener, "protocol", protocol);
     }
 
+    /** A request the sidecar refused at a protocol limit before it became a request ({@code limit} names which). */
+    public void requestRefused(String limit) {
+        Counter c = refused.get(limit);
+        if (c == null) {
+            c = refused.computeIfAbsent(limit, l -> Counter.builder("remora_downstream_requests_refused")
+                    .description("requests refused at a per-connection limit, by limit").tag("listener", listener)
+                    .tag("limit", l).register(root.registry()));
+        }
+        c.increment();
+    }
+
+    private final Map<String, Counter> refused = new ConcurrentHashMap<>();
+
     public void connectionOpened() {
         active.incrementAndGet();
         connections.increment();

@@ -21,10 +21,13 @@ public final class ListenerSlot {
     private volatile String localApp;
     private final ListenerMetrics metrics;
     private final DigestLog digest;
+    private final ListenerManager manager;
 
-    ListenerSlot(ListenerSpec spec, String localApp, ListenerMetrics metrics, DigestLog digest) {
+    ListenerSlot(ListenerSpec spec, String localApp, ListenerMetrics metrics, DigestLog digest,
+                 ListenerManager manager) {
         this.metrics = metrics;
         this.digest = digest;
+        this.manager = manager;
         this.name = spec.name();
         this.spec = spec;
         this.localApp = localApp;
@@ -50,6 +53,21 @@ public final class ListenerSlot {
 
     public ListenerMetrics metrics() {
         return metrics;
+    }
+
+    /** The process's overload manager, or null (tests that build a listener manager alone). */
+    public io.remora.core.limits.OverloadManager overload() {
+        return manager.overloadManager();
+    }
+
+    /** The process's connection and request limits. */
+    public io.remora.core.limits.Limits limits() {
+        return manager.connectionLimits().limits();
+    }
+
+    /** The rate-limited log of refusals ({@code limits.log}). */
+    public io.remora.core.limits.LimitLog limitLog() {
+        return manager.connectionLimits().log();
     }
 
     /** The digest log, or null when digests are off for this process. */

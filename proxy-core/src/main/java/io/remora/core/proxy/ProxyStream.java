@@ -174,8 +174,14 @@ public abstract class ProxyStream implements RequestContext, TimeoutWheel.Entry 
         return done;
     }
 
-    /** Runs the chain from the current filter until one stops or pauses the request, or all let it through. */
+    /**
+     * Runs the chain from the current filter until one stops or pauses the request, or all let it through. A new
+     * request while the sidecar is overloaded is answered with the overload error instead.
+     */
     protected final void runFilters() {
+        if (filterIndex == 0 && !paused && shedForOverload()) {
+            return;
+        }
         StreamFilter[] filters = spec.filters();
         while (filterIndex < filters.length) {
             if (done) {
@@ -202,6 +208,16 @@ public abstract class ProxyStream implements RequestContext, TimeoutWheel.Entry 
             }
         }
         afterFilters();
+    }
+
+    private boolean shedForOverload() {
+        io.remora.core.limits.OverloadManager o = slot.overload();
+        if (o == null || !o.overloaded()) {
+            return false;
+        }
+        o.requestShed();
+        fail(ProxyError.OVERFLOW, "sidecar overloaded: " + o.describe());
+        return true;
     }
 
     /** True if a filter ever paused this request (it may still be held by whoever resumes it). */
