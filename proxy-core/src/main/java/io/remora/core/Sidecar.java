@@ -87,7 +87,8 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
 
     private Sidecar(LogManager logs, int workerThreads, ProtocolRegistry protocols,
                     Map<String, StreamFilterFactory> filters, long startNanos, SidecarConfig.Metrics m,
-                    io.remora.core.limits.Limits limits, io.remora.core.limits.OverloadManager.Config overloadConfig) {
+                    io.remora.core.limits.Limits limits, io.remora.core.limits.OverloadManager.Config overloadConfig,
+                    SidecarConfig.Node node) {
         this.logs = logs;
         this.startNanos = startNanos;
         this.protocols = protocols;
@@ -95,8 +96,13 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
         this.workerThreads = workerThreads;
         this.workers = Transport.get().newGroup(workerThreads, "remora-worker");
         ProcessMetrics.bind(metrics, workers);
+        io.remora.core.metrics.IstioMetrics istio = m != null && Boolean.FALSE.equals(m.istio()) ? null
+                : new io.remora.core.metrics.IstioMetrics(metrics, metrics.getPrometheusRegistry(),
+                        io.remora.core.metrics.IstioMetrics.Workload.from(
+                        node, System.getenv()), m == null || m.istioMaxLabelSets() == null
+                        ? io.remora.core.metrics.IstioMetrics.DEFAULT_MAX_LABEL_SETS : m.istioMaxLabelSets());
         ProxyMetrics proxyMetrics = new ProxyMetrics(metrics, m == null || m.maxServiceLabels() == null
-                ? ProxyMetrics.DEFAULT_MAX_SERVICE_LABELS : m.maxServiceLabels());
+                ? ProxyMetrics.DEFAULT_MAX_SERVICE_LABELS : m.maxServiceLabels(), istio);
         this.digest = new DigestLog(logs, metrics, m == null || m.digestQueue() == null
                 ? DigestLog.DEFAULT_CAPACITY : m.digestQueue());
         org.slf4j.Logger limitsLog = logs.fileLogger("limits.log", "INFO");
@@ -137,7 +143,7 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
         io.remora.core.limits.Limits limits = io.remora.core.limits.Limits.compile(cfg.limits());
         io.remora.core.limits.OverloadManager.Config overload =
                 io.remora.core.limits.OverloadManager.Config.compile(cfg.overload());
-        Sidecar s = new Sidecar(logs, workers, protocols, filters, t0, cfg.metrics(), limits, overload);
+        Sidecar s = new Sidecar(logs, workers, protocols, filters, t0, cfg.metrics(), limits, overload, cfg.node());
         s.options = options;
         try {
             s.boot(cfg, options.sourceName());
@@ -484,6 +490,9 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
         }
         if (m.maxServiceLabels() != null && m.maxServiceLabels() < 1) {
             throw new ConfigException("metrics.max_service_labels", "must be >= 1, was " + m.maxServiceLabels());
+        }
+        if (m.istioMaxLabelSets() != null && m.istioMaxLabelSets() < 1) {
+            throw new ConfigException("metrics.istio_max_label_sets", "must be >= 1, was " + m.istioMaxLabelSets());
         }
         if (m.digestQueue() != null && (m.digestQueue() < 1 || m.digestQueue() > DigestLog.MAX_CAPACITY)) {
             throw new ConfigException("metrics.digest_queue", "must be between 1 and " + DigestLog.MAX_CAPACITY

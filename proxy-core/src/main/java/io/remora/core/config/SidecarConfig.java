@@ -67,10 +67,21 @@ public record SidecarConfig(
     /**
      * Metrics: {@code port} opens a dedicated Prometheus scrape port serving {@code /metrics} (off unless set; the admin
      * port always serves {@code /metrics} too); {@code max_service_labels} caps distinct service/method label values per
-     * listener (the rest count as {@code other}); {@code digest_queue} bounds the digest log's buffer.
+     * listener (the rest count as {@code other}); {@code digest_queue} bounds the digest log's buffer; {@code istio}
+     * switches Istio's standard metrics ({@code istio_requests_total}, ...) on or off, {@code istio_max_label_sets}
+     * bounds their series per listener.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Metrics(String address, Integer port, Integer maxServiceLabels, Integer digestQueue) {
+    public record Metrics(String address, Integer port, Integer maxServiceLabels, Integer digestQueue,
+                          /** Istio's standard metrics beside Remora's (default true). */
+                          Boolean istio,
+                          /** Bound on Istio request series per listener (default 1000; the rest count as other). */
+                          Integer istioMaxLabelSets) {
+
+        /** Without the Istio switches (kept for code that builds configs positionally). */
+        public Metrics(String address, Integer port, Integer maxServiceLabels, Integer digestQueue) {
+            this(address, port, maxServiceLabels, digestQueue, null, null);
+        }
     }
 
     /** Who this sidecar is. */

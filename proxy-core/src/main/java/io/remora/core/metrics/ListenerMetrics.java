@@ -70,6 +70,25 @@ public final class ListenerMetrics {
 
     public void connectionClosed() {
         active.decrementAndGet();
+        closed.increment();
+    }
+
+    private final java.util.concurrent.atomic.LongAdder closed = new java.util.concurrent.atomic.LongAdder();
+
+    double acceptedConnections() {
+        return connections.count();
+    }
+
+    double closedConnections() {
+        return closed.sum();
+    }
+
+    double receivedBytes() {
+        return bytesReceived.count();
+    }
+
+    double sentBytes() {
+        return bytesSent.count();
     }
 
     /** Records one finished request. {@code service}/{@code method} are the codec's strings (may be null). */

@@ -128,7 +128,7 @@ public final class ListenerManager implements ConfigManager.Applier {
                 ListenerSlot slot = slots.get(spec.name());
                 if (slot == null) {
                     ListenerSlot s = new ListenerSlot(spec, localApp, metrics.listener(spec.name(), spec.protocol()),
-                            digest, this);
+                            digest, this, metrics);
                     newChannels.put(s, bind(s, spec, next));
                     fresh.add(s);
                 } else if (!slot.spec().address().equals(spec.address())

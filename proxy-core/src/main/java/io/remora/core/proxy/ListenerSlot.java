@@ -22,12 +22,19 @@ public final class ListenerSlot {
     private final ListenerMetrics metrics;
     private final DigestLog digest;
     private final ListenerManager manager;
+    private final io.remora.core.metrics.IstioMetrics.Listener istio;
+
+    /** Istio's standard meters of this listener, or null when they are switched off. */
+    public io.remora.core.metrics.IstioMetrics.Listener istio() {
+        return istio;
+    }
 
     ListenerSlot(ListenerSpec spec, String localApp, ListenerMetrics metrics, DigestLog digest,
-                 ListenerManager manager) {
+                 ListenerManager manager, io.remora.core.metrics.ProxyMetrics root) {
         this.metrics = metrics;
         this.digest = digest;
         this.manager = manager;
+        this.istio = root.istio(spec.name(), metrics, spec.direction() == io.remora.core.filter.Direction.INBOUND);
         this.name = spec.name();
         this.spec = spec;
         this.localApp = localApp;
