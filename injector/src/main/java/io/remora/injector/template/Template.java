@@ -18,10 +18,13 @@ import java.util.Map;
  * annotation, say) can never add fields or change the document's structure; there is no code execution, only
  * path lookups, a few filters and a condition per map. Compiled once; {@link #render} is thread-safe.
  *
+ * <p>Every path must name a key of the context: a typo is an error, not an empty field. A key whose value is
+ * null means "unset".
+ *
  * <ul>
  *   <li>{@code "{{ a.b }}"} — the whole string is the placeholder: the value keeps its type (map, list, number,
- *       boolean); a missing or null value removes the field (or list element).</li>
- *   <li>{@code "x-{{ a.b }}"} — inside text: the value's text; a missing value, a map or a list is an error.</li>
+ *       boolean); a null value removes the field (or list element).</li>
+ *   <li>{@code "x-{{ a.b }}"} — inside text: the value's text; a null value, a map or a list is an error.</li>
  *   <li>filters: {@code {{ a | string }}} (scalar as text), {@code | json} (compact JSON text),
  *       {@code | lower}, {@code | upper}.</li>
  *   <li>{@code $if: a.b} (or {@code "!a.b"}) in a map: the map is kept only when the value is set — not null,
@@ -91,7 +94,7 @@ public final class Template {
             if (cond == null) throw new TemplateException(where + ": $value needs a $if");
             if (!entries.isEmpty()) throw new TemplateException(where + ": a map with $value has no other keys, found " + entries.keySet());
         }
-        return new MapNode(cond, value, entries);
+        return new MapNode(cond, value, entries, where);
     }
 
     private static Node compileText(String s, String where) {
@@ -174,10 +177,10 @@ public final class Template {
         }
     }
 
-    private record MapNode(Condition cond, Node value, Map<String, Node> entries) implements Node {
+    private record MapNode(Condition cond, Node value, Map<String, Node> entries, String where) implements Node {
         @Override
         public JsonNode render(JsonNode ctx) {
-            if (cond != null && !cond.test(ctx)) return null;
+            if (cond != null && !cond.test(ctx, where)) return null;
             if (value != null) return value.render(ctx);
             ObjectNode out = JsonNodeFactory.instance.objectNode();
             for (Map.Entry<String, Node> e : entries.entrySet()) {
@@ -197,8 +200,8 @@ public final class Template {
             return new Condition(Path.parse(t, where), neg);
         }
 
-        boolean test(JsonNode ctx) {
-            return truthy(path.lookup(ctx)) != negated;
+        boolean test(JsonNode ctx, String where) {
+            return truthy(path.lookup(ctx, where)) != negated;
         }
     }
 
@@ -248,7 +251,7 @@ public final class Template {
         }
 
         JsonNode evaluate(JsonNode ctx) {
-            JsonNode v = path.lookup(ctx);
+            JsonNode v = path.lookup(ctx, where);
             if (v == null) return null;
             v = v.deepCopy();
             for (Filter f : filters) v = f.apply(v, where, source);
@@ -269,14 +272,20 @@ public final class Template {
             return new Path(List.of(segs));
         }
 
-        /** The value, or null when absent or JSON null. */
-        JsonNode lookup(JsonNode ctx) {
+        /** The value, or null when it (or a map on the way) is null; a key that does not exist is an error. */
+        JsonNode lookup(JsonNode ctx, String where) {
             JsonNode cur = ctx;
-            for (String seg : segments) {
-                if (cur == null || !cur.isObject()) return null;
-                cur = cur.get(seg);
+            for (int i = 0; i < segments.size(); i++) {
+                if (cur.isNull()) return null;
+                JsonNode next = cur.isObject() ? cur.get(segments.get(i)) : null;
+                if (next == null) {
+                    throw new TemplateException(where + ": unknown value " + String.join(".", segments)
+                            + (cur.isObject() ? "" : " (" + String.join(".", segments.subList(0, i)) + " is not a map)")
+                            + "; declare it in the values (null when unset)");
+                }
+                cur = next;
             }
-            return cur == null || cur.isNull() || cur.isMissingNode() ? null : cur;
+            return cur.isNull() ? null : cur;
         }
     }
 }

@@ -20,6 +20,7 @@ class TemplateTest {
             resources: {requests: {cpu: 500m}}
             hostile: "x\\nprivileged: true"
             nested: {deeper: {value: 7}}
+            unset: null
             """;
 
     private static JsonNode yaml(String s) throws Exception {
@@ -47,13 +48,23 @@ class TemplateTest {
     }
 
     @Test
-    void missingWholeValueRemovesTheFieldOrElement() throws Exception {
+    void nullWholeValueRemovesTheFieldOrElement() throws Exception {
         JsonNode out = render("""
                 keep: 1
-                gone: "{{ nothing.here }}"
-                items: ["{{ image }}", "{{ nope }}", x]
+                gone: "{{ unset }}"
+                goneToo: "{{ unset.below }}"
+                items: ["{{ image }}", "{{ unset }}", x]
                 """);
         assertEquals(Json.JSON.readTree("{\"keep\":1,\"items\":[\"remora:1\",\"x\"]}"), out);
+    }
+
+    @Test
+    void unknownValueIsAnErrorNotAnEmptyField() throws Exception {
+        for (String t : new String[] {"a: \"{{ imgae }}\"", "a: {$if: enabeld, b: 1}", "a: \"{{ image.tag }}\"",
+                "a: \"x{{ nested.deeper.valeu }}\""}) {
+            TemplateException e = assertThrows(TemplateException.class, () -> render(t), t);
+            assertTrue(e.getMessage().contains("unknown value"), e.getMessage());
+        }
     }
 
     @Test
@@ -101,10 +112,10 @@ class TemplateTest {
     }
 
     @Test
-    void textPlaceholderWithoutValueIsAnError() throws Exception {
-        Template t = Template.compile(yaml("spec: {args: [\"--x={{ missing }}\"]}"));
+    void textPlaceholderWithNullValueIsAnError() throws Exception {
+        Template t = Template.compile(yaml("spec: {args: [\"--x={{ unset }}\"]}"));
         TemplateException e = assertThrows(TemplateException.class, () -> t.render(yaml(CONTEXT)));
-        assertTrue(e.getMessage().startsWith("spec.args[0]: no value for {{ missing }}"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("spec.args[0]: no value for {{ unset }}"), e.getMessage());
         TemplateException map = assertThrows(TemplateException.class, () -> render("a: \"x {{ resources }}\""));
         assertTrue(map.getMessage().contains("use | json"), map.getMessage());
     }
