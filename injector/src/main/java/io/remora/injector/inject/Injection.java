@@ -17,10 +17,14 @@ record Injection(List<ObjectNode> initContainers, List<ObjectNode> containers, L
     private static final Pattern DNS_LABEL = Pattern.compile("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$");
 
     static Injection from(JsonNode rendered, String interceptionMode) {
-        if (rendered == null || !rendered.isObject()) throw new InjectionException("template: the top level must be a map");
+        if (rendered == null || !rendered.isObject()) {
+            throw new InjectionException("template: the top level must be a map");
+        }
         for (var it = rendered.fieldNames(); it.hasNext(); ) {
             String k = it.next();
-            if (!KEYS.contains(k)) throw new InjectionException("template: unknown top-level key \"" + k + "\" (one of " + KEYS + ")");
+            if (!KEYS.contains(k)) {
+                throw new InjectionException("template: unknown top-level key \"" + k + "\" (one of " + KEYS + ")");
+            }
         }
         Injection inj = new Injection(named(rendered, "initContainers"), named(rendered, "containers"),
                 named(rendered, "volumes"), strings(rendered, "annotations"), strings(rendered, "labels"),
@@ -36,9 +40,13 @@ record Injection(List<ObjectNode> initContainers, List<ObjectNode> containers, L
         }
         List<String> names = new ArrayList<>(inj.initContainerNames());
         names.addAll(inj.containerNames());
-        if (names.size() != Set.copyOf(names).size()) throw new InjectionException("template: duplicate container names " + names);
+        if (names.size() != Set.copyOf(names).size()) {
+            throw new InjectionException("template: duplicate container names " + names);
+        }
         List<String> vols = inj.volumeNames();
-        if (vols.size() != Set.copyOf(vols).size()) throw new InjectionException("template: duplicate volume names " + vols);
+        if (vols.size() != Set.copyOf(vols).size()) {
+            throw new InjectionException("template: duplicate volume names " + vols);
+        }
         return inj;
     }
 
@@ -74,7 +82,8 @@ record Injection(List<ObjectNode> initContainers, List<ObjectNode> containers, L
         for (int i = 0; i < list.size(); i++) {
             JsonNode item = list.get(i);
             JsonNode name = item.get("name");
-            if (!item.isObject() || name == null || !name.isTextual() || !DNS_LABEL.matcher(name.textValue()).matches()) {
+            if (!item.isObject() || name == null || !name.isTextual()
+                    || !DNS_LABEL.matcher(name.textValue()).matches()) {
                 throw new InjectionException("template: " + key + "[" + i + "] needs a name (a DNS label)");
             }
             out.add((ObjectNode) item);

@@ -54,7 +54,9 @@ public record InjectionConfig(Template template, ObjectNode values, Policy polic
         Policy policy = Policy.parse(values.path("policy").asText("enabled"));
         Set<String> never = new LinkedHashSet<>();
         JsonNode nn = values.path("neverInjectNamespaces");
-        if (!nn.isMissingNode() && !nn.isNull() && !nn.isArray()) throw new InjectionException("values: neverInjectNamespaces must be a list");
+        if (!nn.isMissingNode() && !nn.isNull() && !nn.isArray()) {
+            throw new InjectionException("values: neverInjectNamespaces must be a list");
+        }
         for (JsonNode n : nn) never.add(n.asText());
         InjectionConfig config = new InjectionConfig(template, values, policy, never, digest(templateYaml, valuesYaml));
         config.selfCheck();
@@ -103,7 +105,8 @@ public record InjectionConfig(Template template, ObjectNode values, Policy polic
             try {
                 render(pod, "default");
             } catch (InjectionException e) {
-                throw new InjectionException(e.getMessage() + (annotations.isEmpty() ? "" : " (checking with " + annotations + ")"), e);
+                String with = annotations.isEmpty() ? "" : " (checking with " + annotations + ")";
+                throw new InjectionException(e.getMessage() + with, e);
             }
         }
     }

@@ -156,7 +156,8 @@ public final class InjectionConfigSource implements Supplier<InjectionConfig>, A
     }
 
     private static InjectionConfig parse(byte[][] bytes) {
-        return InjectionConfig.parse(new String(bytes[0], StandardCharsets.UTF_8), new String(bytes[1], StandardCharsets.UTF_8));
+        return InjectionConfig.parse(new String(bytes[0], StandardCharsets.UTF_8),
+                new String(bytes[1], StandardCharsets.UTF_8));
     }
 
     private static String describe(Path p) {

@@ -33,7 +33,9 @@ public final class JsonPatches {
     /** Applies "add" operations to {@code root} in place, in order; anything else is an error. */
     public static void apply(ObjectNode root, ArrayNode ops) {
         for (JsonNode op : ops) {
-            if (!"add".equals(op.path("op").asText())) throw new IllegalArgumentException("only add is supported: " + op);
+            if (!"add".equals(op.path("op").asText())) {
+                throw new IllegalArgumentException("only add is supported: " + op);
+            }
             String path = op.path("path").asText();
             if (!path.startsWith("/")) throw new IllegalArgumentException("bad pointer " + path);
             String[] segs = path.substring(1).split("/", -1);

@@ -40,8 +40,8 @@ public final class PodInjector {
     public InjectionResult inject(JsonNode pod, String namespace) {
         requireNonNull(pod, "pod");
         InjectionConfig cfg = config.get();
-        String version = cfg.version();
-        List<String> warnings = new ArrayList<>();
+        String v = cfg.version();
+        List<String> w = new ArrayList<>(); // warnings
         try {
             if (!pod.isObject() || !pod.path("spec").isObject() || !pod.path("spec").path("containers").isArray()) {
                 throw new InjectionException("the pod has no spec.containers list");
@@ -50,23 +50,23 @@ public final class PodInjector {
             JsonNode annotations = meta.path("annotations");
             JsonNode labels = meta.path("labels");
             if (annotations.has(Annotations.STATUS)) {
-                return InjectionResult.skipped(SkipReason.ALREADY_INJECTED, "already injected (" + Annotations.STATUS + ")", warnings, version);
+                return skip(SkipReason.ALREADY_INJECTED, "already injected (" + Annotations.STATUS + ")", w, v);
             }
             if (annotations.has(Annotations.ISTIO_STATUS)) {
-                return InjectionResult.skipped(SkipReason.ISTIO_SIDECAR, "has an Istio sidecar (" + Annotations.ISTIO_STATUS + ")", warnings, version);
+                return skip(SkipReason.ISTIO_SIDECAR, "has an Istio sidecar (" + Annotations.ISTIO_STATUS + ")", w, v);
             }
             if (pod.path("spec").path("hostNetwork").asBoolean(false)) {
-                return InjectionResult.skipped(SkipReason.HOST_NETWORK, "uses the host network", warnings, version);
+                return skip(SkipReason.HOST_NETWORK, "uses the host network", w, v);
             }
             if (namespace != null && cfg.neverInjectNamespaces().contains(namespace)) {
-                return InjectionResult.skipped(SkipReason.IGNORED_NAMESPACE, "namespace " + namespace + " is never injected", warnings, version);
+                return skip(SkipReason.IGNORED_NAMESPACE, "namespace " + namespace + " is never injected", w, v);
             }
-            Choice choice = choice(annotations, labels, warnings);
+            Choice choice = choice(annotations, labels, w);
             if (choice != null && !choice.inject) {
-                return InjectionResult.skipped(SkipReason.OPTED_OUT, "opted out (" + choice.source + ")", warnings, version);
+                return skip(SkipReason.OPTED_OUT, "opted out (" + choice.source + ")", w, v);
             }
             if (choice == null && cfg.policy() == Policy.DISABLED) {
-                return InjectionResult.skipped(SkipReason.POLICY_DISABLED, "policy disabled and the pod does not opt in", warnings, version);
+                return skip(SkipReason.POLICY_DISABLED, "policy disabled and the pod does not opt in", w, v);
             }
 
             Injection inj = cfg.render(pod, namespace);
@@ -74,19 +74,23 @@ public final class PodInjector {
             existing.addAll(names(pod.path("spec").path("initContainers")));
             for (String n : concat(inj.initContainerNames(), inj.containerNames())) {
                 if (existing.contains(n)) {
-                    return InjectionResult.skipped(SkipReason.HAS_SIDECAR_CONTAINER, "already has a container named " + n, warnings, version);
+                    return skip(SkipReason.HAS_SIDECAR_CONTAINER, "already has a container named " + n, w, v);
                 }
             }
             Set<String> volumes = names(pod.path("spec").path("volumes"));
-            for (String v : inj.volumeNames()) {
-                if (volumes.contains(v)) throw new InjectionException("the pod already has a volume named " + v);
+            for (String vol : inj.volumeNames()) {
+                if (volumes.contains(vol)) throw new InjectionException("the pod already has a volume named " + vol);
             }
-            ArrayNode patch = patch(pod, inj, status(inj, version));
+            ArrayNode patch = patch(pod, inj, status(inj, v));
             return InjectionResult.injected(patch, "injected " + concat(inj.initContainerNames(), inj.containerNames())
-                    + ", interception " + inj.interceptionMode() + " (config " + version + ")", warnings, version);
+                    + ", interception " + inj.interceptionMode() + " (config " + v + ")", w, v);
         } catch (InjectionException e) {
-            return InjectionResult.failed(e.getMessage(), warnings, version);
+            return InjectionResult.failed(e.getMessage(), w, v);
         }
+    }
+
+    private static InjectionResult skip(SkipReason reason, String message, List<String> w, String v) {
+        return InjectionResult.skipped(reason, message, w, v);
     }
 
     private record Choice(boolean inject, String source) {}
@@ -100,7 +104,7 @@ public final class PodInjector {
             JsonNode v = (s[0].equals("annotation") ? annotations : labels).get(s[1]);
             if (v == null || !v.isValueNode() || v.isNull()) continue;
             String text = v.asText().strip().toLowerCase(Locale.ROOT);
-            String where = s[0] + " " + s[1] + "=" + v.asText();
+            String where = s[0] + " " + s[1] + "=" + PodValues.quote(v.asText());
             switch (text) {
                 case "true", "y", "yes", "on" -> { return new Choice(true, where); }
                 case "false", "n", "no", "off" -> { return new Choice(false, where); }
@@ -152,7 +156,8 @@ public final class PodInjector {
         }
         entries.forEach((k, v) -> {
             if (!existing.has(k) || k.equals(Annotations.STATUS)) {
-                ops.add(JsonPatches.add("/metadata/" + field + "/" + JsonPatches.escape(k), Json.JSON.getNodeFactory().textNode(v)));
+                String path = "/metadata/" + field + "/" + JsonPatches.escape(k);
+                ops.add(JsonPatches.add(path, Json.JSON.getNodeFactory().textNode(v)));
             }
         });
     }

@@ -19,8 +19,10 @@ final class PodValues {
 
     static final Pattern QUANTITY = Pattern.compile("^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$");
     static final Pattern IMAGE = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$");
-    static final Pattern DNS_SUBDOMAIN = Pattern.compile("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
-    static final Pattern IPV4_CIDR = Pattern.compile("^([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})(/([0-9]{1,2}))?$");
+    static final Pattern DNS_SUBDOMAIN =
+            Pattern.compile("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
+    static final Pattern IPV4_CIDR =
+            Pattern.compile("^([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})(/([0-9]{1,2}))?$");
     static final Set<String> PULL_POLICIES = Set.of("Always", "IfNotPresent", "Never");
     /** remora-iptables' --outbound-ports uses iptables multiport: at most 15 ports. */
     static final int MAX_MULTIPORT = 15;
@@ -44,7 +46,7 @@ final class PodValues {
             throw new InjectionException("interception mode REDIRECT is not supported: use TPROXY or NONE");
         }
         if (!mode.equals("NONE") && !mode.equals("TPROXY")) {
-            throw new InjectionException("interception mode \"" + mode + "\": use TPROXY or NONE");
+            throw new InjectionException("interception mode " + quote(mode) + ": use TPROXY or NONE");
         }
         boolean tproxy = mode.equals("TPROXY");
         icpt.put("mode", mode);
@@ -57,13 +59,15 @@ final class PodValues {
         checkImage(text(icpt, "image", null), "interception.image");
 
         String pull = text(ctx, "imagePullPolicy", "IfNotPresent");
-        if (!PULL_POLICIES.contains(pull)) throw new InjectionException("imagePullPolicy \"" + pull + "\": one of " + PULL_POLICIES);
+        if (!PULL_POLICIES.contains(pull)) {
+            throw new InjectionException("imagePullPolicy " + quote(pull) + ": one of " + PULL_POLICIES);
+        }
         ctx.put("imagePullPolicy", pull);
 
         String configMap = ann.get(Annotations.CONFIG_MAP, text(ctx, "configMap", null));
         if (configMap == null || configMap.length() > 253 || !DNS_SUBDOMAIN.matcher(configMap).matches()) {
-            throw new InjectionException(ann.source(Annotations.CONFIG_MAP, "configMap") + " \"" + configMap
-                    + "\" is not a ConfigMap name (DNS-1123 subdomain)");
+            throw new InjectionException(ann.source(Annotations.CONFIG_MAP, "configMap") + " " + quote(configMap)
+                    + " is not a ConfigMap name (DNS-1123 subdomain)");
         }
         ctx.put("configMap", configMap);
 
@@ -162,7 +166,7 @@ final class PodValues {
         if (value == null) return;
         String v = value.strip();
         if (!QUANTITY.matcher(v).matches()) {
-            throw new InjectionException(source + " \"" + value + "\" is not a quantity (e.g. 500m, 1, 256Mi)");
+            throw new InjectionException(source + " " + quote(value) + " is not a quantity (e.g. 500m, 1, 256Mi)");
         }
         JsonNode m = res.get(kind);
         ObjectNode map = m instanceof ObjectNode o ? o : res.putObject(kind);
@@ -195,7 +199,7 @@ final class PodValues {
             try {
                 p = Integer.parseInt(t);
             } catch (NumberFormatException e) {
-                throw new InjectionException(source + ": \"" + t + "\" is not a port number");
+                throw new InjectionException(source + ": " + quote(t) + " is not a port number");
             }
             if (p < 1 || p > 65535) throw new InjectionException(source + ": port " + p + " is out of range 1-65535");
             out.add(Integer.toString(p));
@@ -220,7 +224,7 @@ final class PodValues {
             boolean ok = m.matches();
             for (int i = 1; ok && i <= 4; i++) ok = Integer.parseInt(m.group(i)) <= 255;
             if (ok && m.group(6) != null) ok = Integer.parseInt(m.group(6)) <= 32;
-            if (!ok) throw new InjectionException(source + ": \"" + t + "\" is not an IPv4 CIDR (IPv4 only)");
+            if (!ok) throw new InjectionException(source + ": " + quote(t) + " is not an IPv4 CIDR (IPv4 only)");
             out.add(t);
         }
         return String.join(",", out);
@@ -249,20 +253,27 @@ final class PodValues {
             case "INFO" -> "INFO";
             case "DEBUG" -> "DEBUG";
             case "TRACE" -> "TRACE";
-            default -> throw new InjectionException(source + " \"" + level
-                    + "\": one of FATAL, ERROR, WARN, INFO, DEBUG, TRACE");
+            default -> throw new InjectionException(source + " " + quote(level)
+                    + ": one of FATAL, ERROR, WARN, INFO, DEBUG, TRACE");
         };
+    }
+
+    /** A user's value in a message: JSON-quoted (no newline reaches a log line or a warning), ~64 chars at most. */
+    static String quote(String v) {
+        if (v == null) return "null";
+        String q = com.fasterxml.jackson.databind.node.TextNode.valueOf(v).toString();
+        return q.length() <= 66 ? q : q.substring(0, 62) + "...\"";
     }
 
     private static void checkImage(String image, String source) {
         if (image == null || !IMAGE.matcher(image).matches()) {
-            throw new InjectionException(source + " \"" + image + "\" is not an image reference");
+            throw new InjectionException(source + " " + quote(image) + " is not an image reference");
         }
     }
 
     private static void checkQuantity(String q, String source) {
         if (q == null || !QUANTITY.matcher(q).matches()) {
-            throw new InjectionException(source + " \"" + q + "\" is not a quantity (e.g. 500m, 1, 256Mi)");
+            throw new InjectionException(source + " " + quote(q) + " is not a quantity (e.g. 500m, 1, 256Mi)");
         }
     }
 
@@ -279,7 +290,9 @@ final class PodValues {
         } else {
             throw new InjectionException(field + " must be a number from " + min + " to " + max + ", got " + n);
         }
-        if (v < min || v > max) throw new InjectionException(field + " must be a number from " + min + " to " + max + ", got " + v);
+        if (v < min || v > max) {
+            throw new InjectionException(field + " must be a number from " + min + " to " + max + ", got " + v);
+        }
         return (int) v;
     }
 

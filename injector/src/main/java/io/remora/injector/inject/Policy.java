@@ -11,7 +11,7 @@ public enum Policy {
         return switch (s) {
             case "enabled" -> ENABLED;
             case "disabled" -> DISABLED;
-            default -> throw new InjectionException("policy \"" + s + "\": enabled or disabled");
+            default -> throw new InjectionException("policy " + PodValues.quote(s) + ": enabled or disabled");
         };
     }
 }

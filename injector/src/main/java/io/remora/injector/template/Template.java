@@ -80,11 +80,14 @@ public final class Template {
             if (key.startsWith(DIRECTIVE)) {
                 switch (key) {
                     case IF -> {
-                        if (!e.getValue().isTextual()) throw new TemplateException(at + ": $if takes a path, e.g. $if: interception.enabled");
+                        if (!e.getValue().isTextual()) {
+                            throw new TemplateException(at + ": $if takes a path, e.g. $if: interception.enabled");
+                        }
                         cond = Condition.parse(e.getValue().textValue(), at);
                     }
                     case VALUE -> value = compileNode(e.getValue(), at);
-                    default -> throw new TemplateException(at + ": unknown directive " + key + " (directives: $if, $value)");
+                    default -> throw new TemplateException(
+                            at + ": unknown directive " + key + " (directives: $if, $value)");
                 }
             } else {
                 entries.put(key, compileNode(e.getValue(), at));
@@ -92,7 +95,9 @@ public final class Template {
         }
         if (value != null) {
             if (cond == null) throw new TemplateException(where + ": $value needs a $if");
-            if (!entries.isEmpty()) throw new TemplateException(where + ": a map with $value has no other keys, found " + entries.keySet());
+            if (!entries.isEmpty()) {
+                throw new TemplateException(where + ": a map with $value has no other keys, found " + entries.keySet());
+            }
         }
         return new MapNode(cond, value, entries, where);
     }
@@ -156,8 +161,8 @@ public final class Template {
                 JsonNode v = e.evaluate(ctx);
                 if (v == null) throw new TemplateException(where + ": no value for {{ " + e.source() + " }}");
                 if (v.isContainerNode()) {
-                    throw new TemplateException(where + ": {{ " + e.source() + " }} is a " + (v.isArray() ? "list" : "map")
-                            + " inside text; use | json");
+                    throw new TemplateException(where + ": {{ " + e.source() + " }} is a "
+                            + (v.isArray() ? "list" : "map") + " inside text; use | json");
                 }
                 sb.append(v.asText());
             }
@@ -223,14 +228,17 @@ public final class Template {
                 case "json" -> JSON;
                 case "lower" -> LOWER;
                 case "upper" -> UPPER;
-                default -> throw new TemplateException(where + ": unknown filter \"" + name + "\" (string, json, lower, upper)");
+                default -> throw new TemplateException(
+                        where + ": unknown filter \"" + name + "\" (string, json, lower, upper)");
             };
         }
 
         JsonNode apply(JsonNode v, String where, String source) {
             JsonNodeFactory f = JsonNodeFactory.instance;
             if (this == JSON) return f.textNode(v.toString());
-            if (v.isContainerNode()) throw new TemplateException(where + ": {{ " + source + " }} is not a scalar; use | json");
+            if (v.isContainerNode()) {
+                throw new TemplateException(where + ": {{ " + source + " }} is not a scalar; use | json");
+            }
             String text = v.asText();
             return switch (this) {
                 case STRING -> f.textNode(text);

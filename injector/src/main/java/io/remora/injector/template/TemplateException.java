@@ -1,6 +1,6 @@
 package io.remora.injector.template;
 
-/** A template that does not compile or render; the message names the template path, e.g. {@code initContainers[1].args[3]}. */
+/** A template that does not compile or render; the message names the place, e.g. {@code initContainers[1].args[3]}. */
 public final class TemplateException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 

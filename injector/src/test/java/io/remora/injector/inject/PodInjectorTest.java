@@ -26,16 +26,19 @@ class PodInjectorTest {
         PodInjector injector = new PodInjector(() -> cfg);
         InjectionResult plain = injector.inject(Pods.app(), "shop");
         assertEquals(SkipReason.POLICY_DISABLED, plain.reason());
-        assertEquals(Outcome.INJECTED, injector.inject(Pods.withLabels(Pods.app(), "sidecar.remora.io/inject", "true"), "shop").outcome());
-        assertEquals(Outcome.INJECTED, injector.inject(Pods.withAnnotations(Pods.app(), "sidecar.istio.io/inject", "yes"), "shop").outcome());
+        assertEquals(Outcome.INJECTED, injector.inject(Pods.withLabels(Pods.app(), "sidecar.remora.io/inject",
+                "true"), "shop").outcome());
+        assertEquals(Outcome.INJECTED, injector.inject(Pods.withAnnotations(Pods.app(), "sidecar.istio.io/inject",
+                "yes"), "shop").outcome());
     }
 
     @Test
     void malformedInjectValueIsIgnoredWithAWarning() {
-        InjectionResult r = bundled.inject(Pods.withAnnotations(Pods.app(), "sidecar.remora.io/inject", "maybe"), "shop");
+        InjectionResult r = bundled.inject(Pods.withAnnotations(Pods.app(), "sidecar.remora.io/inject", "maybe"),
+                "shop");
         assertEquals(Outcome.INJECTED, r.outcome());
         assertEquals(1, r.warnings().size());
-        assertTrue(r.warnings().get(0).contains("sidecar.remora.io/inject=maybe"), r.warnings().toString());
+        assertTrue(r.warnings().get(0).contains("sidecar.remora.io/inject=\"maybe\""), r.warnings().toString());
     }
 
     @Test
@@ -53,7 +56,8 @@ class PodInjectorTest {
         for (ObjectNode pod : new ObjectNode[] {
                 Pods.app(),
                 Pods.withAnnotations(Pods.app(), "sidecar.remora.io/interceptionMode", "TPROXY", "a/b~c", "x"),
-                Pods.parse("{\"spec\":{\"containers\":[{\"name\":\"app\",\"image\":\"a:1\"}],\"initContainers\":[{\"name\":\"i\",\"image\":\"i:1\"}],"
+                Pods.parse("{\"spec\":{\"containers\":[{\"name\":\"app\",\"image\":\"a:1\"}],"
+                        + "\"initContainers\":[{\"name\":\"i\",\"image\":\"i:1\"}],"
                         + "\"volumes\":[]}}")}) {
             InjectionResult r = bundled.inject(pod, null);
             assertEquals(Outcome.INJECTED, r.outcome(), r.message());
@@ -69,7 +73,8 @@ class PodInjectorTest {
     @Test
     void badConfigIsRejectedAtLoadWithItsField() {
         InjectionException t = assertThrows(InjectionException.class,
-                () -> InjectionConfig.parse(TEMPLATE.replace("{{ interception.image }}", "{{ interception.imgae }}"), VALUES));
+                () -> InjectionConfig.parse(TEMPLATE.replace("{{ interception.image }}", "{{ interception.imgae }}"),
+                        VALUES));
         assertTrue(t.getMessage().startsWith("template: "), t.getMessage());
         assertTrue(t.getMessage().contains("TPROXY"), "found by the interception self-check: " + t.getMessage());
 
@@ -80,7 +85,8 @@ class PodInjectorTest {
         InjectionException y = assertThrows(InjectionException.class, () -> InjectionConfig.parse("a: [", VALUES));
         assertTrue(y.getMessage().startsWith("template: not YAML"), y.getMessage());
 
-        InjectionException top = assertThrows(InjectionException.class, () -> InjectionConfig.parse("sidecars: []", VALUES));
+        InjectionException top = assertThrows(InjectionException.class, () -> InjectionConfig.parse("sidecars: []",
+                VALUES));
         assertTrue(top.getMessage().contains("unknown top-level key \"sidecars\""), top.getMessage());
     }
 

@@ -108,7 +108,8 @@ class TemplateTest {
                   $if: disabled
                   $value: [NET_ADMIN]
                 """);
-        assertEquals(Json.JSON.readTree("{\"list\":[{\"name\":\"shown\"},{\"name\":\"negated\"}],\"caps\":[\"NET_ADMIN\"]}"), out);
+        assertEquals(Json.JSON.readTree(
+                "{\"list\":[{\"name\":\"shown\"},{\"name\":\"negated\"}],\"caps\":[\"NET_ADMIN\"]}"), out);
     }
 
     @Test
