@@ -61,7 +61,7 @@ public final class InjectorMain {
     /** Runs a command; {@code serve} blocks until the JVM shuts down. */
     static int run(String[] args, PrintStream out, PrintStream err, InputStream in) {
         try {
-            if (args.length > 0 && args[0].equals("serve")) return serve(args, err);
+            if (args.length > 0 && args[0].equals("serve")) return serve(args, out);
             return inject(args, out, err, in);
         } catch (UsageException e) {
             err.println("remora-inject: " + e.getMessage());
@@ -74,7 +74,7 @@ public final class InjectorMain {
     }
 
     private static int inject(String[] args, PrintStream out, PrintStream err, InputStream in) throws IOException {
-        logging(Level.WARN, err);
+        logging(Level.WARN);
         String file = null;
         String output = null;
         Path template = null;
@@ -114,8 +114,8 @@ public final class InjectorMain {
         return 0;
     }
 
-    private static int serve(String[] args, PrintStream err) throws IOException, GeneralSecurityException {
-        logging(Level.INFO, err);
+    private static int serve(String[] args, PrintStream out) throws IOException, GeneralSecurityException {
+        logging(Level.INFO);
         String address = "0.0.0.0";
         int port = 9443;
         Path cert = null;
@@ -154,7 +154,7 @@ public final class InjectorMain {
                 }
                 case "--threads" -> threads = intArg(args, ++i, 1, 256);
                 case "-h", "--help" -> {
-                    err.print(USAGE);
+                    out.print(USAGE);
                     return 0;
                 }
                 default -> throw new UsageException("unknown argument " + args[i]);
@@ -188,7 +188,7 @@ public final class InjectorMain {
     }
 
     /** Logs to stderr (stdout carries the YAML), set up in code: a logback.xml would reach the sidecar's class path. */
-    private static void logging(Level level, PrintStream err) {
+    private static void logging(Level level) {
         if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext ctx)) return;
         ctx.reset();
         PatternLayoutEncoder enc = new PatternLayoutEncoder();

@@ -172,6 +172,7 @@ public final class WebhookServer implements AutoCloseable {
         executor.shutdown();
         if (certPoller != null) certPoller.shutdownNow();
         config.close();
+        log.info("remora injector webhook stopped");
     }
 
     private interface Exchange {

@@ -259,6 +259,13 @@ class InjectCommandTest {
         assertEquals(2, run("").code, "-f is required");
         Run missing = run("", "-f", tmp.resolve("nope.yaml").toString());
         assertEquals(1, missing.code);
+        assertEquals(2, run("", "serve").code, "serve needs TLS files or --plain-http");
+        assertEquals(2, run("", "serve", "--plain-http", "--tls-cert", "c.pem", "--tls-key", "k.pem").code);
+        assertEquals(2, run("", "serve", "--plain-http", "--failure-mode", "sometimes").code);
+        Run noCert = run("", "serve", "--tls-cert", tmp.resolve("none.crt").toString(), "--tls-key",
+                tmp.resolve("none.key").toString(), "--port", "0");
+        assertEquals(1, noCert.code, "a missing certificate fails the start");
+        assertTrue(noCert.err.contains("none.crt"), noCert.err);
         Run help = run("", "--help");
         assertEquals(0, help.code);
         assertNotNull(help.out);
