@@ -99,14 +99,20 @@ final class PodValues {
         icpt.put("inboundListenerPort", port(icpt.get("inboundListenerPort"), "interception.inboundListenerPort"));
         icpt.put("outboundListenerPort", port(icpt.get("outboundListenerPort"), "interception.outboundListenerPort"));
 
+        // Mutating admission runs before the API server validates the pod: names are checked here too (null if not
+        // a DNS name), as a template may put them into a text.
         ObjectNode p = ctx.putObject("pod");
         String name = meta.path("name").asText("");
-        if (name.isEmpty() && meta.hasNonNull("generateName")) name = meta.path("generateName").asText();
-        p.put("name", name);
-        if (namespace != null) p.put("namespace", namespace);
-        else p.putNull("namespace");
-        p.put("serviceAccountName", pod.path("spec").path("serviceAccountName").asText("default"));
+        if (name.isEmpty()) name = meta.path("generateName").asText("");
+        putName(p, "name", name.endsWith("-") ? name.substring(0, name.length() - 1) : name);
+        putName(p, "namespace", namespace);
+        putName(p, "serviceAccountName", pod.path("spec").path("serviceAccountName").asText("default"));
         return ctx;
+    }
+
+    private static void putName(ObjectNode into, String field, String name) {
+        if (name != null && name.length() <= 253 && DNS_SUBDOMAIN.matcher(name).matches()) into.put(field, name);
+        else into.putNull(field);
     }
 
     /** The pod's annotations, Remora key first, then its Istio alias, then the values' default. */

@@ -91,6 +91,23 @@ class PodInjectorTest {
     }
 
     @Test
+    void podNamesReachTheTemplateOnlyWhenTheyAreDnsNames() {
+        InjectionConfig cfg = InjectionConfig.parse(TEMPLATE + "annotations:\n"
+                + "  example.com/pod: \"{{ pod.name }}\"\n  example.com/ns: \"{{ pod.namespace }}\"\n", VALUES);
+        PodInjector injector = new PodInjector(() -> cfg);
+        ObjectNode pod = Pods.app();
+        JsonNode out = JsonPatch.apply(injector.inject(pod, "shop").patch(), pod);
+        assertEquals("hello-client-7d4b9c", out.at("/metadata/annotations").path("example.com/pod").asText());
+        assertEquals("shop", out.at("/metadata/annotations").path("example.com/ns").asText());
+
+        ObjectNode hostile = Pods.app();
+        ((ObjectNode) hostile.get("metadata")).put("generateName", "x\nprivileged: true-");
+        JsonNode h = JsonPatch.apply(injector.inject(hostile, null).patch(), hostile);
+        assertTrue(h.at("/metadata/annotations").path("example.com/pod").isMissingNode(), h.toString());
+        assertTrue(h.at("/metadata/annotations").path("example.com/ns").isMissingNode(), "offline: no namespace");
+    }
+
+    @Test
     void portAndRangeListsAreCheckedAndNormalized() {
         assertEquals("80,443", PodValues.ports(" 80 , 443 ", false, 15, "t"));
         assertEquals("*", PodValues.ports("*", true, 15, "t"));
