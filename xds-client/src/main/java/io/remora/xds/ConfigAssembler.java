@@ -37,14 +37,19 @@ final class ConfigAssembler {
 
     static Result assemble(SidecarConfig base, Map<String, XCluster> clusters, Map<String, XEndpoints> endpoints,
                            Map<String, XListener> listeners, Map<String, XRoute> routes, SidecarConfig previous,
-                           Predicate<String> expired) {
+                           Predicate<String> expired) throws io.remora.core.config.ConfigException {
         Set<String> waiting = new LinkedHashSet<>();
+        Map<String, String> skipped = new TreeMap<>();
         Map<String, SidecarConfig.Cluster> clustersOut = new LinkedHashMap<>();
         if (base.clusters() != null) {
             base.clusters().forEach(c -> clustersOut.put(c.name(), c));
         }
         for (XCluster xc : new TreeMap<>(clusters).values()) {
             SidecarConfig.Cluster c = xc.config();
+            if (xc.skipped() != null) {
+                skipped.put(c.name(), xc.skipped());
+                continue;
+            }
             if (xc.edsName() == null) {
                 clustersOut.put(c.name(), c);
                 continue;
@@ -55,7 +60,8 @@ final class ConfigAssembler {
                 waiting.add(key);
             }
             if (ep != null || expired.test(key)) {
-                clustersOut.put(c.name(), withHosts(c, ep == null ? List.of() : ep.hosts(), xc.weightsFromEndpoints()));
+                clustersOut.put(c.name(), withHosts(c, ep == null ? List.of() : ep.hosts(), xc.weightsFromEndpoints(),
+                        xc.maxEjectionPercent()));
             }
         }
 
@@ -74,6 +80,16 @@ final class ConfigAssembler {
             }
             if (xl.listener() == null) {
                 continue;
+            }
+            Set<String> refs = new LinkedHashSet<>(xl.inlineClusters());
+            if (xl.rds() != null && routes.get(xl.rds()) != null) {
+                refs.addAll(routes.get(xl.rds()).clusters());
+            }
+            for (String ref : refs) {
+                if (skipped.containsKey(ref)) {
+                    throw new io.remora.core.config.ConfigException("listener \"" + xl.name() + "\"",
+                            "routes to cluster \"" + ref + "\", which was skipped: " + skipped.get(ref));
+                }
             }
             String key;
             if (xl.rds() != null) {
@@ -181,10 +197,15 @@ final class ConfigAssembler {
     }
 
     private static SidecarConfig.Cluster withHosts(SidecarConfig.Cluster c, List<SidecarConfig.Host> hosts,
-                                                   boolean weightsFromEndpoints) {
-        return new SidecarConfig.Cluster(c.name(), c.protocol(),
-                weightsFromEndpoints ? policy(c.lbPolicy(), hosts) : c.lbPolicy(), c.connectTimeoutMs(),
-                c.maxPendingRequests(), c.heartbeatIntervalMs(), c.maxFrameBytes(), hosts);
+                                                   boolean weightsFromEndpoints, int maxEjectionPercent) {
+        SidecarConfig.OutlierDetection o = c.outlierDetection();
+        if (o != null) {
+            // Envoy's max_ejection_percent of the endpoints, never less than one host (as Envoy)
+            int max = Math.max(1, hosts.size() * maxEjectionPercent / 100);
+            o = new SidecarConfig.OutlierDetection(o.windowSeconds(), o.minRequests(), o.errorRatioPercent(),
+                    o.thresholdMultiple(), max, o.baseIsolationMs(), o.maxIsolationMs(), o.mode());
+        }
+        return c.withHosts(weightsFromEndpoints ? policy(c.lbPolicy(), hosts) : c.lbPolicy(), hosts, o);
     }
 
     /**

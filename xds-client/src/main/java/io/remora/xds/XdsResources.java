@@ -54,7 +54,14 @@ final class XdsResources {
      * {@code weightsFromEndpoints}: the policy came from Envoy's {@code lb_policy} (not from remora metadata), so it
      * becomes {@code weighted} once the endpoints' weights differ (Envoy's round robin and random honour weights).
      */
-    record XCluster(SidecarConfig.Cluster config, String edsName, boolean weightsFromEndpoints) {
+    record XCluster(SidecarConfig.Cluster config, String edsName, boolean weightsFromEndpoints,
+                    int maxEjectionPercent, String skipped) {
+
+        /** A cluster left out of the config: {@code reason} says why (a listener routing to it is NACKed). */
+        static XCluster skipped(String name, String reason) {
+            return new XCluster(new SidecarConfig.Cluster(name, null, null, null, null, null, null, List.of()), null,
+                    false, 0, reason);
+        }
     }
 
     record XEndpoints(String name, List<SidecarConfig.Host> hosts) {

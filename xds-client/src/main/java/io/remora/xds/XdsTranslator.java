@@ -413,6 +413,20 @@ final class XdsTranslator {
         if (c.getName().isEmpty()) {
             throw new ConfigException("cluster", "has no name");
         }
+        if (c.getClusterDiscoveryTypeCase() == Cluster.ClusterDiscoveryTypeCase.CLUSTER_TYPE) {
+            // Skipped, not NACKed: one exotic cluster must not block a whole Istio push (a listener that routes to
+            // it is NACKed by the assembler instead).
+            return skip(c.getName(), "custom cluster type " + c.getClusterType().getName() + " is not supported");
+        }
+        boolean originalDst = c.getType() == Cluster.DiscoveryType.ORIGINAL_DST;
+        switch (c.getType()) {
+            case EDS, STATIC, STRICT_DNS, LOGICAL_DNS, ORIGINAL_DST -> {
+            }
+            default -> {
+                return skip(c.getName(), "type " + c.getType() + " is not supported (EDS, STATIC, STRICT_DNS, "
+                        + "LOGICAL_DNS, ORIGINAL_DST)");
+            }
+        }
         if (c.hasTransportSocket() || c.getTransportSocketMatchesCount() > 0) {
             // No core TLS yet: say so loudly rather than pretend (Istio's mTLS peers will refuse plaintext).
             warn.accept(p + ": transport_socket / transport_socket_matches (upstream TLS) is not supported; its hosts "
@@ -422,12 +436,19 @@ final class XdsTranslator {
         String lb = switch (c.getLbPolicy()) {
             case ROUND_ROBIN -> "round_robin";
             case RANDOM -> "random";
+            case LEAST_REQUEST -> "least_request";
+            case CLUSTER_PROVIDED -> {
+                if (!originalDst) {
+                    warn.accept(p + ": lb_policy CLUSTER_PROVIDED on a " + c.getType() + " cluster; using round_robin");
+                }
+                yield "round_robin"; // original_dst: the destination is the host, there is nothing to balance
+            }
             default -> {
                 warn.accept(p + ": lb_policy " + c.getLbPolicy() + " is not supported yet; using round_robin");
                 yield "round_robin";
             }
         };
-        boolean weightsFromEndpoints = !meta.containsKey("lb_policy");
+        boolean weightsFromEndpoints = !meta.containsKey("lb_policy") && !lb.equals("least_request");
         lb = meta.getOrDefault("lb_policy", lb);
         Long connect = c.hasConnectTimeout() ? millis(c.getConnectTimeout()) : null;
         Integer maxPending = null;
@@ -442,22 +463,89 @@ final class XdsTranslator {
                 ? (int) parseLong(meta.get("max_frame_bytes"), p + ".metadata.remora.max_frame_bytes") : null;
         String edsName = null;
         List<SidecarConfig.Host> hosts = null;
-        if (c.getClusterDiscoveryTypeCase() == Cluster.ClusterDiscoveryTypeCase.CLUSTER_TYPE) {
-            throw new ConfigException(p + ".cluster_type", "custom cluster types are not supported");
-        }
         switch (c.getType()) {
-            case EDS -> {
-                edsName = c.getEdsClusterConfig().getServiceName().isEmpty() ? c.getName()
-                        : c.getEdsClusterConfig().getServiceName();
+            case EDS -> edsName = c.getEdsClusterConfig().getServiceName().isEmpty() ? c.getName()
+                    : c.getEdsClusterConfig().getServiceName();
+            case ORIGINAL_DST -> {
+                if (c.hasUpstreamBindConfig()) {
+                    // Istio's InboundPassthroughCluster binds 127.0.0.6 so the app sees a local peer; we connect
+                    // from the default source address, which the app sees as a local peer too.
+                    warn.accept(p + ": upstream_bind_config is not supported; connecting from the default address");
+                }
             }
-            case STATIC, STRICT_DNS, LOGICAL_DNS -> hosts = endpoints(c.getLoadAssignment(), p + ".load_assignment")
-                    .hosts();
-            default -> throw new ConfigException(p + ".type", c.getType() + " is not supported (EDS, STATIC, "
-                    + "STRICT_DNS, LOGICAL_DNS)");
+            default -> hosts = endpoints(c.getLoadAssignment(), p + ".load_assignment").hosts();
+        }
+        OutlierSpec outlier = null;
+        if (c.hasOutlierDetection()) {
+            if (originalDst) {
+                warn.accept(p + ": outlier_detection on an ORIGINAL_DST cluster is not supported; ignored");
+            } else {
+                outlier = outlier(c.getOutlierDetection(), p + ".outlier_detection");
+            }
         }
         String policy = weightsFromEndpoints ? ConfigAssembler.policy(lb, hosts) : lb;
-        return new XCluster(new SidecarConfig.Cluster(c.getName(), meta.get("protocol"), policy, connect, maxPending,
-                heartbeat, maxFrame, hosts), edsName, weightsFromEndpoints);
+        SidecarConfig.Cluster out = new SidecarConfig.Cluster(c.getName(), meta.get("protocol"), policy, connect,
+                maxPending, heartbeat, maxFrame, originalDst ? null : hosts, null,
+                outlier == null ? null : outlier.config(), null, originalDst ? "original_dst" : null);
+        return new XCluster(out, edsName, weightsFromEndpoints, outlier == null ? 0 : outlier.maxEjectionPercent(),
+                null);
+    }
+
+    private XCluster skip(String name, String reason) {
+        warn.accept("cluster \"" + name + "\": " + reason + "; cluster skipped");
+        return XCluster.skipped(name, reason);
+    }
+
+    /** Envoy outlier detection mapped onto the core's error-ratio isolation, and Envoy's max_ejection_percent. */
+    record OutlierSpec(SidecarConfig.OutlierDetection config, int maxEjectionPercent) {
+    }
+
+    /**
+     * Envoy's outlier detection onto the core's (an error ratio over a window): {@code interval} → window,
+     * {@code base_ejection_time}/{@code max_ejection_time} → isolation times, {@code max_ejection_percent} → the cap on
+     * isolated hosts (resolved against the endpoint count by the assembler; at least one, as Envoy). The failure
+     * percentage detector maps exactly when enforced; {@code consecutive_5xx} / {@code consecutive_gateway_failure}
+     * (Istio's {@code consecutiveErrors}) have no exact equivalent: N consecutive failures become "at least N calls,
+     * more than half failed" (one warning). Success-rate ejection is dropped with a warning.
+     */
+    private OutlierSpec outlier(io.envoyproxy.envoy.config.cluster.v3.OutlierDetection o, String p) {
+        int window = o.hasInterval() ? (int) Math.max(1, Math.min(60, millis(o.getInterval()) / 1000)) : 10;
+        Long base = o.hasBaseEjectionTime() ? Math.max(1, millis(o.getBaseEjectionTime())) : null;
+        Long max = o.hasMaxEjectionTime() ? Math.max(1, millis(o.getMaxEjectionTime())) : null;
+        if (base != null && max != null && max < base) {
+            max = base;
+        }
+        int maxPercent = o.hasMaxEjectionPercent() ? Math.min(100, o.getMaxEjectionPercent().getValue()) : 10;
+        Integer minRequests = null;
+        Double ratio = null;
+        boolean failurePercentage = o.hasEnforcingFailurePercentage()
+                && o.getEnforcingFailurePercentage().getValue() > 0;
+        if (failurePercentage) {
+            ratio = (double) (o.hasFailurePercentageThreshold() ? o.getFailurePercentageThreshold().getValue() : 85);
+            minRequests = o.hasFailurePercentageRequestVolume() ? o.getFailurePercentageRequestVolume().getValue() : 50;
+        } else {
+            boolean c5xx = !o.hasEnforcingConsecutive5Xx() || o.getEnforcingConsecutive5Xx().getValue() > 0;
+            int n = o.hasConsecutive5Xx() ? o.getConsecutive5Xx().getValue() : 5;
+            if (o.hasConsecutiveGatewayFailure() && o.hasEnforcingConsecutiveGatewayFailure()
+                    && o.getEnforcingConsecutiveGatewayFailure().getValue() > 0) {
+                n = Math.min(n, o.getConsecutiveGatewayFailure().getValue());
+                c5xx = true;
+            }
+            if (!c5xx || n <= 0) {
+                warn.accept(p + ": no enforced detector the core can map (consecutive_5xx, "
+                        + "consecutive_gateway_failure, failure_percentage); outlier detection off");
+                return null;
+            }
+            warn.accept(p + ": consecutive errors are approximated as an error ratio above 50% over at least " + n
+                    + " calls in " + window + " s");
+            minRequests = n;
+            ratio = 50.0;
+        }
+        if (o.hasEnforcingSuccessRate() && o.getEnforcingSuccessRate().getValue() > 0) {
+            warn.accept(p + ": success-rate ejection is not supported; dropped");
+        }
+        return new OutlierSpec(new SidecarConfig.OutlierDetection(window, minRequests, ratio, null, null, base, max,
+                null), maxPercent);
     }
 
     // ---------------------------------------------------------------- EDS

@@ -245,13 +245,14 @@ class XdsClientTest {
         assertEquals("1", st.at("/types/lds/version").asText());
         assertTrue(st.at("/types/lds/last_nack").asText().contains("70000"));
 
-        // A cluster type we cannot honour is rejected at translation, before anything is applied.
+        // A cluster type we cannot honour is skipped; a route still pointing at it NACKs the response.
         cp.push(snapshot("3", List.of(edsCluster("hello", "xdstest"), Cluster.newBuilder().setName("world")
-                        .setType(Cluster.DiscoveryType.ORIGINAL_DST).build()),
+                        .setClusterType(Cluster.CustomClusterType.newBuilder().setName("envoy.clusters.aggregate"))
+                        .build()),
                 List.of(cla("hello", ep(20001, 1, Map.of()))), List.of(egress("egress_rpc")),
                 List.of(routes("hello", "world"))));
         await("a NACK of CDS version 3", () -> requests(XdsResources.CLUSTER).stream()
-                .anyMatch(r -> r.hasErrorDetail() && r.getErrorDetail().getMessage().contains("ORIGINAL_DST")));
+                .anyMatch(r -> r.hasErrorDetail() && r.getErrorDetail().getMessage().contains("envoy.clusters.aggregate")));
         assertEquals(1, current().cluster("world").hosts().length);
     }
 

@@ -103,9 +103,9 @@ class XdsTranslatorTest {
                 .build();
         XCluster x = t.cluster(c);
         assertEquals("outbound|12200||hello", x.edsName());
-        assertEquals(new SidecarConfig.Cluster("hello", "dubbo", "round_robin", 250L, 64, 15_000L, null, null),
+        assertEquals(new SidecarConfig.Cluster("hello", "dubbo", "least_request", 250L, 64, 15_000L, null, null),
                 x.config());
-        assertTrue(warnings.get(0).contains("LEAST_REQUEST"));
+        assertTrue(warnings.isEmpty(), warnings.toString());
     }
 
     @Test
@@ -148,5 +148,72 @@ class XdsTranslatorTest {
         t.cluster(c);
         assertEquals(1, warnings.size());
         assertTrue(warnings.get(0).contains("upstream TLS"), warnings.get(0));
+    }
+
+    @Test
+    void istioPassthroughClustersBecomeOriginalDstClusters() throws Exception {
+        Cluster passthrough = Cluster.newBuilder().setName("PassthroughCluster")
+                .setType(Cluster.DiscoveryType.ORIGINAL_DST).setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
+                .setConnectTimeout(Durations.fromMillis(10_000)).build();
+        XCluster x = t.cluster(passthrough);
+        assertNull(x.edsName());
+        assertNull(x.skipped());
+        assertEquals("original_dst", x.config().type());
+        assertNull(x.config().hosts());
+        assertEquals(10_000L, x.config().connectTimeoutMs());
+        assertTrue(warnings.isEmpty(), warnings.toString());
+
+        Cluster inbound = passthrough.toBuilder().setName("InboundPassthroughClusterIpv4")
+                .setUpstreamBindConfig(io.envoyproxy.envoy.config.core.v3.BindConfig.newBuilder()
+                        .setSourceAddress(io.envoyproxy.envoy.config.core.v3.SocketAddress.newBuilder()
+                                .setAddress("127.0.0.6").setPortValue(0))).build();
+        assertEquals("original_dst", t.cluster(inbound).config().type());
+        assertTrue(warnings.get(0).contains("upstream_bind_config"), warnings.toString());
+    }
+
+    @Test
+    void outlierDetectionMapsOntoTheCoresErrorRatioIsolation() throws Exception {
+        Cluster c = io.remora.xds.controlplane.EnvoyResources.edsCluster("outbound|9080||reviews", null).toBuilder()
+                .setOutlierDetection(io.envoyproxy.envoy.config.cluster.v3.OutlierDetection.newBuilder()
+                        .setInterval(Durations.fromSeconds(5)).setBaseEjectionTime(Durations.fromSeconds(15))
+                        .setMaxEjectionPercent(UInt32Value.of(50))
+                        .setEnforcingFailurePercentage(UInt32Value.of(100))
+                        .setFailurePercentageThreshold(UInt32Value.of(30))
+                        .setFailurePercentageRequestVolume(UInt32Value.of(20))).build();
+        XCluster x = t.cluster(c);
+        SidecarConfig.OutlierDetection o = x.config().outlierDetection();
+        assertEquals(5, o.windowSeconds());
+        assertEquals(15_000L, o.baseIsolationMs());
+        assertEquals(30.0, o.errorRatioPercent());
+        assertEquals(20, o.minRequests());
+        assertEquals(50, x.maxEjectionPercent());
+
+        Cluster consecutive = c.toBuilder().setOutlierDetection(io.envoyproxy.envoy.config.cluster.v3
+                .OutlierDetection.newBuilder().setConsecutive5Xx(UInt32Value.of(7))).build();
+        o = t.cluster(consecutive).config().outlierDetection();
+        assertEquals(7, o.minRequests());
+        assertEquals(50.0, o.errorRatioPercent());
+        assertTrue(warnings.stream().anyMatch(w -> w.contains("approximated")), warnings.toString());
+    }
+
+    @Test
+    void unsupportedClusterTypesAreSkippedWithAWarningInsteadOfNacked() throws Exception {
+        Cluster aggregate = Cluster.newBuilder().setName("agg").setClusterType(Cluster.CustomClusterType.newBuilder()
+                .setName("envoy.clusters.aggregate")).build();
+        XCluster x = t.cluster(aggregate);
+        assertTrue(x.skipped().contains("envoy.clusters.aggregate"), x.skipped());
+        assertTrue(warnings.get(0).contains("cluster \"agg\"") && warnings.get(0).contains("skipped"),
+                warnings.toString());
+
+        // assembled: the skipped cluster is absent; a listener routing to it is a NACK naming both
+        SidecarConfig base = new SidecarConfig(null, null, null, null, null, null, null, null);
+        var assembled = ConfigAssembler.assemble(base, Map.of("agg", x), Map.of(), Map.of(), Map.of(), null, k -> false);
+        assertTrue(assembled.config().clusters().isEmpty());
+        XListener l = t.listener(rpcListener("egress", "127.0.0.1", 12200,
+                "{\"protocol\":\"bolt\",\"routes\":[{\"match\":{\"service\":\"*\"},\"cluster\":\"agg\"}]}"));
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigAssembler.assemble(base,
+                Map.of("agg", x), Map.of(), Map.of("egress", l), Map.of(), null, k -> false));
+        assertTrue(e.getMessage().contains("listener \"egress\"") && e.getMessage().contains("\"agg\"")
+                && e.getMessage().contains("skipped"), e.getMessage());
     }
 }
