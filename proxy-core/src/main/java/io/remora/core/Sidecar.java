@@ -61,6 +61,7 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
     private final long startNanos;
     private final Map<String, java.util.function.BooleanSupplier> readinessChecks =
             new java.util.concurrent.ConcurrentHashMap<>();
+    private final io.remora.core.tls.SecretStore secrets = new io.remora.core.tls.SecretStore();
     private volatile boolean closed;
     private volatile SidecarConfig initialConfig;
 
@@ -188,6 +189,11 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
     @Override
     public boolean setListenerAccepting(String listener, boolean accepting) {
         return !(accepting && (draining || closed)) && listeners.setAccepting(listener, accepting);
+    }
+
+    @Override
+    public io.remora.core.tls.SecretStore secrets() {
+        return secrets;
     }
 
     @Override

@@ -143,6 +143,20 @@ public final class Cluster {
         return all.choose(nowNanos);
     }
 
+    /** TLS to the hosts, or null (plaintext). Set once, before the snapshot is published. */
+    private io.remora.core.tls.TlsContext tls;
+
+    /** Gives {@code c} TLS to its hosts (see {@link io.remora.core.tls.TransportSockets}). */
+    public static Cluster withTls(Cluster c, io.remora.core.tls.TlsContext tls) {
+        c.tls = tls;
+        return c;
+    }
+
+    /** TLS to the hosts, or null. */
+    public io.remora.core.tls.TlsContext tls() {
+        return tls;
+    }
+
     /** Set (once, before the snapshot is published) for an {@code original_dst} cluster; null for static hosts. */
     private OriginalDstHosts originalDst;
 

@@ -59,6 +59,7 @@ public final class ConfigCompiler {
     private final HostRegistry hostRegistry;
     private final SidecarContext sidecar;
     private final ProxyMetrics metrics;
+    private final io.remora.core.tls.SecretStore secrets;
 
     public ConfigCompiler(ProtocolRegistry protocols, Map<String, StreamFilterFactory> filterFactories,
                           HostRegistry hostRegistry, SidecarContext sidecar, ProxyMetrics metrics) {
@@ -67,6 +68,8 @@ public final class ConfigCompiler {
         this.hostRegistry = hostRegistry;
         this.sidecar = sidecar;
         this.metrics = metrics;
+        io.remora.core.tls.SecretStore s = sidecar == null ? null : sidecar.secrets();
+        this.secrets = s == null ? new io.remora.core.tls.SecretStore() : s;
     }
 
     /** A compiler for validation only (meters go to a throwaway registry). */
@@ -327,9 +330,10 @@ public final class ConfigCompiler {
                 throw new ConfigException(p + (c.healthCheck() != null ? ".health_check" : ".outlier_detection"),
                         "is not supported on an original_dst cluster (it has no fixed hosts)");
             }
-            return Cluster.originalDst(new Cluster(name, protocol, new ProtocolOptions(maxFrame, Map.of()), lb,
-                    new Host[0], connectTimeout, maxPending, heartbeat, metrics.cluster(name)),
-                    hostRegistry.originalDst(name));
+            return Cluster.withTls(Cluster.originalDst(new Cluster(name, protocol, new ProtocolOptions(maxFrame,
+                    Map.of()), lb, new Host[0], connectTimeout, maxPending, heartbeat, metrics.cluster(name)),
+                    hostRegistry.originalDst(name)), io.remora.core.tls.TlsContext.compile(c.tls(), p + ".tls", false,
+                    secrets));
         } else if (!type.equals("static")) {
             throw new ConfigException(p + ".type", "unknown cluster type \"" + type
                     + "\" (one of [static, original_dst])");
@@ -365,8 +369,9 @@ public final class ConfigCompiler {
         }
         HealthCheckPolicy hc = compileHealthCheck(c.healthCheck(), protocol, p + ".health_check");
         OutlierPolicy od = compileOutlier(c.outlierDetection(), p + ".outlier_detection");
-        return new Cluster(name, protocol, new ProtocolOptions(maxFrame, Map.of()), lb, hosts.toArray(new Host[0]),
-                connectTimeout, maxPending, heartbeat, metrics.cluster(name), panic, hc, od);
+        return Cluster.withTls(new Cluster(name, protocol, new ProtocolOptions(maxFrame, Map.of()), lb,
+                hosts.toArray(new Host[0]), connectTimeout, maxPending, heartbeat, metrics.cluster(name), panic, hc, od),
+                io.remora.core.tls.TlsContext.compile(c.tls(), p + ".tls", false, secrets));
     }
 
     private static HealthCheckPolicy compileHealthCheck(SidecarConfig.HealthCheck h, Protocol protocol, String p)

@@ -70,6 +70,22 @@ public final class ListenerMetrics {
         duration.record(durationNanos, TimeUnit.NANOSECONDS);
     }
 
+    /** Bytes moved on a connection that has no requests (an opaque TCP proxy): counted as they flow. */
+    public void bytes(long received, long sent) {
+        if (received > 0) {
+            bytesReceived.increment(received);
+        }
+        if (sent > 0) {
+            bytesSent.increment(sent);
+        }
+    }
+
+    /** One finished opaque connection (a TCP proxy session): counted by result, timed; its bytes counted already. */
+    public void session(String service, ResponseClass result, long durationNanos) {
+        counters(service, null)[result.ordinal()].increment();
+        duration.record(durationNanos, TimeUnit.NANOSECONDS);
+    }
+
     private Counter[] counters(String service, String method) {
         String s = service == null ? "-" : service;
         String m = method == null ? "-" : method;
