@@ -134,7 +134,8 @@ public record SidecarConfig(
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record FilterChain(String name, FilterChainMatch match, String protocol, String routeConfig,
                               List<Route> routes, List<Filter> filters, Integer maxFrameBytes,
-                              Map<String, String> options, Tls tls) {
+                              /** Idle close of connections on this chain; default the listener's. */
+                              Long idleTimeoutMs, Map<String, String> options, Tls tls) {
     }
 
     /**

@@ -21,6 +21,10 @@ public final class ListenerSlot {
     private volatile String localApp;
     private final ListenerMetrics metrics;
     private final DigestLog digest;
+    /** The listener a filter chain's slot belongs to; null for a listener's own slot. */
+    private final ListenerSlot parent;
+    /** A chained listener's per-chain slots, by chain name (they share its connections, meters and socket). */
+    private final java.util.Map<String, ListenerSlot> chainSlots = new java.util.concurrent.ConcurrentHashMap<>();
 
     ListenerSlot(ListenerSpec spec, String localApp, ListenerMetrics metrics, DigestLog digest) {
         this.metrics = metrics;
@@ -29,6 +33,34 @@ public final class ListenerSlot {
         this.spec = spec;
         this.localApp = localApp;
         this.connections = new DefaultChannelGroup(name, GlobalEventExecutor.INSTANCE);
+        this.parent = null;
+    }
+
+    private ListenerSlot(ListenerSlot parent, ListenerSpec chainSpec) {
+        this.parent = parent;
+        this.metrics = parent.metrics;
+        this.digest = parent.digest;
+        this.name = parent.name;
+        this.spec = chainSpec;
+        this.localApp = parent.localApp;
+        this.connections = parent.connections; // drain, upgrade and the gauges see every chain's connections
+    }
+
+    /**
+     * The slot of filter chain {@code chain} of this listener: what the protocol handlers of a connection on that
+     * chain see as their listener. It follows the chain (by name) across config snapshots.
+     */
+    public ListenerSlot chain(io.remora.core.chain.FilterChains.Chain chain) {
+        ListenerSlot s = chainSlots.get(chain.name());
+        if (s == null) {
+            s = chainSlots.computeIfAbsent(chain.name(), k -> new ListenerSlot(this, chain.spec()));
+        }
+        return s;
+    }
+
+    /** The filter chain this slot serves, or null for a listener's own slot. */
+    public String chainName() {
+        return spec.chainName();
     }
 
     public String name() {
@@ -42,6 +74,19 @@ public final class ListenerSlot {
     void update(ListenerSpec spec, String localApp) {
         this.spec = spec;
         this.localApp = localApp;
+        io.remora.core.chain.FilterChains chains = spec.chains();
+        if (chains != null) {
+            // a chain that is gone keeps its last spec: its connections finish on their last config
+            for (io.remora.core.chain.FilterChains.Chain c : chains.chains()) {
+                ListenerSlot s = chainSlots.get(c.name());
+                if (s != null) {
+                    s.update(c.spec(), localApp);
+                }
+            }
+            if (chains.fallback() != null && chainSlots.get(chains.fallback().name()) != null) {
+                chainSlots.get(chains.fallback().name()).update(chains.fallback().spec(), localApp);
+            }
+        }
     }
 
     public String localApp() {
@@ -59,7 +104,7 @@ public final class ListenerSlot {
 
     /** The listening socket's channel, or null before bind / after close. */
     public Channel serverChannel() {
-        return serverChannel;
+        return parent != null ? parent.serverChannel() : serverChannel;
     }
 
     void serverChannel(Channel ch) {
