@@ -16,14 +16,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
-import java.security.cert.CertificateParsingException;
-import java.security.cert.X509Certificate;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -238,7 +234,10 @@ public final class TlsContext {
             if (cert != null) {
                 b.keyManager(Pem.privateKey(key), Pem.certificates(cert));
             }
-            if (ca != null) {
+            if (!subjectAltNames.isEmpty()) {
+                // checked inside the handshake: a request queued on the connection is never sent to a wrong peer
+                b.trustManager(new SanCheckingTrustManager(ca == null ? null : Pem.certificates(ca), subjectAltNames));
+            } else if (ca != null) {
                 b.trustManager(Pem.certificates(ca));
             }
         }
@@ -253,7 +252,7 @@ public final class TlsContext {
 
     /**
      * A client-side handler for a connection to {@code host}, or null after closing {@code ch} when the material is
-     * missing. SNI is {@code sni} when set; subject alt names are checked once the handshake completed.
+     * missing. SNI is {@code sni} when set; subject alt names are checked in the handshake.
      */
     public SslHandler newClientHandler(Channel ch, Host host) {
         SslContext ctx = context();
@@ -264,15 +263,6 @@ public final class TlsContext {
         InetSocketAddress a = host.socketAddress();
         SslHandler h = sni != null ? ctx.newHandler(ch.alloc(), sni, a.getPort())
                 : ctx.newHandler(ch.alloc(), a.getHostString(), a.getPort());
-        if (!subjectAltNames.isEmpty()) {
-            h.handshakeFuture().addListener(f -> {
-                if (f.isSuccess() && !sanMatches(h)) {
-                    log.warn("tls: upstream {} presented a certificate without any of the expected subject alt names "
-                            + "{}; closing", host, subjectAltNames);
-                    ch.close();
-                }
-            });
-        }
         return h;
     }
 
@@ -284,25 +274,6 @@ public final class TlsContext {
             return null;
         }
         return ctx.newHandler(ch.alloc());
-    }
-
-    private boolean sanMatches(SslHandler h) {
-        try {
-            X509Certificate peer = (X509Certificate) h.engine().getSession().getPeerCertificates()[0];
-            Collection<List<?>> sans = peer.getSubjectAlternativeNames();
-            if (sans != null) {
-                for (List<?> san : sans) {
-                    Object type = san.get(0);
-                    if ((Integer.valueOf(2).equals(type) || Integer.valueOf(6).equals(type))
-                            && subjectAltNames.contains(String.valueOf(san.get(1)))) {
-                        return true;
-                    }
-                }
-            }
-        } catch (SSLPeerUnverifiedException | CertificateParsingException e) {
-            return false;
-        }
-        return false;
     }
 
     /** Names, never material (config dumps and logs). */
