@@ -109,7 +109,18 @@ final class AdsClient {
     private Instant lastAppliedAt;
     private ScheduledFuture<?> warmingTimer;
 
+    /** Where SDS secrets go (never into the config); one per sidecar. */
+    private final io.remora.core.tls.SecretStore secretStore;
+    /** Secret names this client put into the store, so a secret no longer held is taken out again. */
+    private final Set<String> secretsPut = new HashSet<>();
+
     AdsClient(XdsBootstrap boot, SidecarConfig base, ConfigManager config, Logger log) {
+        this(boot, base, config, log, new io.remora.core.tls.SecretStore());
+    }
+
+    AdsClient(XdsBootstrap boot, SidecarConfig base, ConfigManager config, Logger log,
+              io.remora.core.tls.SecretStore secretStore) {
+        this.secretStore = secretStore;
         this.boot = boot;
         this.base = base;
         this.config = config;
@@ -412,8 +423,10 @@ final class AdsClient {
         }
         if (ts.typeUrl.equals(XdsResources.CLUSTER)) {
             subscribe(types.get(XdsResources.ENDPOINT), names(ts, x -> ((XCluster) x).edsName()));
+            subscribe(types.get(XdsResources.SECRET), secretNames());
         } else if (ts.typeUrl.equals(XdsResources.LISTENER)) {
-            subscribe(types.get(XdsResources.ROUTE), names(ts, x -> ((XListener) x).rds()));
+            subscribe(types.get(XdsResources.ROUTE), allNames(ts, x -> ((XListener) x).rdsNames()));
+            subscribe(types.get(XdsResources.SECRET), secretNames());
         }
         ts.stale.removeAll(versions.keySet());
         ts.stale.removeAll(u.removed());
@@ -467,6 +480,21 @@ final class AdsClient {
                 out.add(n);
             }
         }
+        return java.util.Collections.unmodifiableSet(out);
+    }
+
+    private static Set<String> allNames(TypeState ts, Function<Object, Set<String>> f) {
+        TreeSet<String> out = new TreeSet<>();
+        for (Object o : ts.translated.values()) {
+            out.addAll(f.apply(o));
+        }
+        return java.util.Collections.unmodifiableSet(out);
+    }
+
+    /** Every secret a cluster's or a listener's TLS names: what SDS is asked for. */
+    private Set<String> secretNames() {
+        TreeSet<String> out = new TreeSet<>(allNames(types.get(XdsResources.CLUSTER), x -> ((XCluster) x).secrets()));
+        out.addAll(allNames(types.get(XdsResources.LISTENER), x -> ((XListener) x).secrets()));
         return java.util.Collections.unmodifiableSet(out);
     }
 
@@ -540,6 +568,8 @@ final class AdsClient {
             case XdsResources.ROUTE -> any.unpack(RouteConfiguration.class);
             case XdsResources.CLUSTER -> any.unpack(Cluster.class);
             case XdsResources.ENDPOINT -> any.unpack(ClusterLoadAssignment.class);
+            case XdsResources.SECRET -> any.unpack(
+                    io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret.class);
             default -> throw new IllegalArgumentException(typeUrl);
         };
     }
@@ -551,6 +581,8 @@ final class AdsClient {
             return rc.getName();
         } else if (m instanceof Cluster c) {
             return c.getName();
+        } else if (m instanceof io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret sec) {
+            return sec.getName();
         }
         return ((ClusterLoadAssignment) m).getClusterName();
     }
@@ -562,6 +594,8 @@ final class AdsClient {
             return translator.route(rc);
         } else if (m instanceof Cluster c) {
             return translator.cluster(c);
+        } else if (m instanceof io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret sec) {
+            return TlsTranslator.secret(sec);
         }
         return translator.endpoints((ClusterLoadAssignment) m);
     }
@@ -580,8 +614,21 @@ final class AdsClient {
         Map<String, XEndpoints> endpoints = translated(XdsResources.ENDPOINT);
         Map<String, XListener> listeners = translated(XdsResources.LISTENER);
         Map<String, XRoute> routes = translated(XdsResources.ROUTE);
-        ConfigAssembler.Result res = ConfigAssembler.assemble(base, clusters, endpoints, listeners, routes, lastApplied,
-                key -> {
+        Map<String, XdsResources.XSecret> secrets = translated(XdsResources.SECRET);
+        // Material first: a listener or cluster applied below may use it on its first connection. A rotation is one
+        // put: new connections get the new SslContext, established ones keep theirs.
+        for (XdsResources.XSecret sec : secrets.values()) {
+            secretStore.put(sec.name(), sec.secret());
+        }
+        for (String gone : new ArrayList<>(secretsPut)) {
+            if (!secrets.containsKey(gone)) {
+                secretStore.remove(gone);
+                secretsPut.remove(gone);
+            }
+        }
+        secretsPut.addAll(secrets.keySet());
+        ConfigAssembler.Result res = ConfigAssembler.assemble(base, clusters, endpoints, listeners, routes,
+                secrets.keySet(), lastApplied, key -> {
                     Long since = waitingSince.get(key);
                     return since != null && now - since >= warmNanos;
                 });

@@ -38,6 +38,17 @@ final class ConfigAssembler {
     static Result assemble(SidecarConfig base, Map<String, XCluster> clusters, Map<String, XEndpoints> endpoints,
                            Map<String, XListener> listeners, Map<String, XRoute> routes, SidecarConfig previous,
                            Predicate<String> expired) throws io.remora.core.config.ConfigException {
+        return assemble(base, clusters, endpoints, listeners, routes, Set.of(), previous, expired);
+    }
+
+    /**
+     * {@code secrets}: the names of the SDS secrets held; a cluster or listener whose TLS names another one warms
+     * ({@code sds:<name>}) like one waiting for its endpoints or routes.
+     */
+    static Result assemble(SidecarConfig base, Map<String, XCluster> clusters, Map<String, XEndpoints> endpoints,
+                           Map<String, XListener> listeners, Map<String, XRoute> routes, Set<String> secrets,
+                           SidecarConfig previous, Predicate<String> expired)
+            throws io.remora.core.config.ConfigException {
         Set<String> waiting = new LinkedHashSet<>();
         Map<String, String> skipped = new TreeMap<>();
         Map<String, SidecarConfig.Cluster> clustersOut = new LinkedHashMap<>();
@@ -49,6 +60,14 @@ final class ConfigAssembler {
             if (xc.skipped() != null) {
                 skipped.put(c.name(), xc.skipped());
                 continue;
+            }
+            String missingSecret = firstMissing(xc.secrets(), secrets);
+            if (missingSecret != null) {
+                String key = "sds:" + missingSecret;
+                waiting.add(key);
+                if (!expired.test(key)) {
+                    continue;
+                }
             }
             if (xc.edsName() == null) {
                 clustersOut.put(c.name(), c);
@@ -82,8 +101,13 @@ final class ConfigAssembler {
                 continue;
             }
             Set<String> refs = new LinkedHashSet<>(xl.inlineClusters());
-            if (xl.rds() != null && routes.get(xl.rds()) != null) {
-                refs.addAll(routes.get(xl.rds()).clusters());
+            String missingRds = null;
+            for (String rds : xl.rdsNames()) {
+                if (routes.get(rds) != null) {
+                    refs.addAll(routes.get(rds).clusters());
+                } else if (missingRds == null) {
+                    missingRds = rds;
+                }
             }
             for (String ref : refs) {
                 if (skipped.containsKey(ref)) {
@@ -91,21 +115,20 @@ final class ConfigAssembler {
                             "routes to cluster \"" + ref + "\", which was skipped: " + skipped.get(ref));
                 }
             }
+            String missingSecret = firstMissing(xl.secrets(), secrets);
             String key;
-            if (xl.rds() != null) {
-                XRoute rc = routes.get(xl.rds());
-                key = rc == null ? "rds:" + xl.rds() : "listener:" + xl.name();
-                if (rc != null && clustersOut.keySet().containsAll(rc.clusters())) {
-                    routesOut.put(rc.config().name(), rc.config());
-                    listenersOut.add(xl.listener());
-                    continue;
-                }
-            } else {
+            if (missingRds != null) {
+                key = "rds:" + missingRds;
+            } else if (!clustersOut.keySet().containsAll(refs)) {
                 key = "listener:" + xl.name();
-                if (clustersOut.keySet().containsAll(xl.inlineClusters())) {
-                    listenersOut.add(xl.listener());
-                    continue;
+            } else if (missingSecret != null && !expired.test("sds:" + missingSecret)) {
+                key = "sds:" + missingSecret;
+            } else {
+                for (String rds : xl.rdsNames()) {
+                    routesOut.put(rds, routes.get(rds).config());
                 }
+                listenersOut.add(xl.listener());
+                continue;
             }
             waiting.add(key);
             keepPrevious(xl.name(), previous, clustersOut, routesOut, listenersOut);
@@ -136,18 +159,41 @@ final class ConfigAssembler {
             if (!l.name().equals(name)) {
                 continue;
             }
-            SidecarConfig.RouteConfig rc = null;
-            List<SidecarConfig.Route> rs = l.routes();
+            List<String> rcNames = new ArrayList<>();
+            List<SidecarConfig.Route> rs = new ArrayList<>();
             if (l.routeConfig() != null) {
-                rc = routesOut.get(l.routeConfig());
+                rcNames.add(l.routeConfig());
+            }
+            if (l.routes() != null) {
+                rs.addAll(l.routes());
+            }
+            List<SidecarConfig.FilterChain> chains = new ArrayList<>();
+            if (l.filterChains() != null) {
+                chains.addAll(l.filterChains());
+            }
+            if (l.defaultFilterChain() != null) {
+                chains.add(l.defaultFilterChain());
+            }
+            for (SidecarConfig.FilterChain fc : chains) {
+                if (fc.routeConfig() != null) {
+                    rcNames.add(fc.routeConfig());
+                }
+                if (fc.routes() != null) {
+                    rs.addAll(fc.routes());
+                }
+            }
+            List<SidecarConfig.RouteConfig> rcs = new ArrayList<>();
+            for (String rcName : rcNames) {
+                SidecarConfig.RouteConfig rc = routesOut.get(rcName);
                 if (rc == null && previous.routeConfigs() != null) {
-                    rc = previous.routeConfigs().stream().filter(r -> r.name().equals(l.routeConfig())).findFirst()
+                    rc = previous.routeConfigs().stream().filter(r -> r.name().equals(rcName)).findFirst()
                             .orElse(null);
                 }
                 if (rc == null) {
                     return;
                 }
-                rs = rc.routes();
+                rcs.add(rc);
+                rs.addAll(rc.routes());
             }
             // Clusters it routes to that CDS removed stay until the routes stop naming them.
             Map<String, SidecarConfig.Cluster> keep = new LinkedHashMap<>();
@@ -171,12 +217,21 @@ final class ConfigAssembler {
                 }
             }
             clusters.putAll(keep);
-            if (rc != null) {
+            for (SidecarConfig.RouteConfig rc : rcs) {
                 routesOut.putIfAbsent(rc.name(), rc);
             }
             listenersOut.add(l);
             return;
         }
+    }
+
+    private static String firstMissing(Set<String> wanted, Set<String> held) {
+        for (String w : wanted) {
+            if (!held.contains(w)) {
+                return w;
+            }
+        }
+        return null;
     }
 
     /** {@code weighted} (weighted random) when the hosts' weights differ, else {@code lb} unchanged. */

@@ -140,14 +140,50 @@ class XdsTranslatorTest {
     }
 
     @Test
-    void warnsThatUpstreamTlsIsNotSupported() throws Exception {
-        io.envoyproxy.envoy.config.cluster.v3.Cluster c = io.remora.xds.controlplane.EnvoyResources
-                .edsCluster("outbound|9080||reviews.prod.svc.cluster.local", null).toBuilder()
-                .setTransportSocket(io.envoyproxy.envoy.config.core.v3.TransportSocket.newBuilder()
-                        .setName("envoy.transport_sockets.tls")).build();
-        t.cluster(c);
-        assertEquals(1, warnings.size());
-        assertTrue(warnings.get(0).contains("upstream TLS"), warnings.get(0));
+    void istioTlsModeTransportSocketMatchesBecomeClusterTlsForLabelledHosts() throws Exception {
+        var common = io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext.newBuilder()
+                .addTlsCertificateSdsSecretConfigs(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3
+                        .SdsSecretConfig.newBuilder().setName("default"))
+                .setCombinedValidationContext(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext
+                        .CombinedCertificateValidationContext.newBuilder()
+                        .setDefaultValidationContext(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3
+                                .CertificateValidationContext.newBuilder().addMatchSubjectAltNames(
+                                        io.envoyproxy.envoy.type.matcher.v3.StringMatcher.newBuilder()
+                                                .setExact("spiffe://cluster.local/ns/prod/sa/reviews")))
+                        .setValidationContextSdsSecretConfig(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3
+                                .SdsSecretConfig.newBuilder().setName("ROOTCA")))
+                .addAlpnProtocols("istio-peer-exchange").addAlpnProtocols("istio");
+        var utc = io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.newBuilder()
+                .setCommonTlsContext(common).setSni("outbound_.9080_._.reviews.prod.svc.cluster.local").build();
+        Cluster c = io.remora.xds.controlplane.EnvoyResources.edsCluster("outbound|9080||reviews.prod", null)
+                .toBuilder()
+                .addTransportSocketMatches(Cluster.TransportSocketMatch.newBuilder().setName("tlsMode-istio")
+                        .setMatch(struct("{\"tlsMode\":\"istio\"}"))
+                        .setTransportSocket(io.envoyproxy.envoy.config.core.v3.TransportSocket.newBuilder()
+                                .setName("envoy.transport_sockets.tls").setTypedConfig(Any.pack(utc))))
+                .addTransportSocketMatches(Cluster.TransportSocketMatch.newBuilder().setName("tlsMode-disabled")
+                        .setMatch(Struct.getDefaultInstance())
+                        .setTransportSocket(io.envoyproxy.envoy.config.core.v3.TransportSocket.newBuilder()
+                                .setName("envoy.transport_sockets.raw_buffer").setTypedConfig(Any.pack(
+                                        io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer
+                                                .getDefaultInstance())))).build();
+        XCluster x = t.cluster(c);
+        SidecarConfig.Tls tls = x.config().tls();
+        assertEquals("default", tls.certSecret());
+        assertEquals("ROOTCA", tls.caSecret());
+        assertEquals("outbound_.9080_._.reviews.prod.svc.cluster.local", tls.sni());
+        assertEquals(List.of("istio-peer-exchange", "istio"), tls.alpn());
+        assertEquals(List.of("spiffe://cluster.local/ns/prod/sa/reviews"), tls.subjectAltNames());
+        assertEquals(Map.of("tlsMode", "istio"), tls.hostLabels());
+        assertEquals(Set.of("default", "ROOTCA"), x.secrets());
+
+        // and the endpoints carry Istio's tlsMode label from envoy.transport_socket_match
+        LbEndpoint e = LbEndpoint.newBuilder().setEndpoint(Endpoint.newBuilder().setAddress(address("10.0.0.9",
+                9080))).setMetadata(Metadata.newBuilder().putFilterMetadata("envoy.transport_socket_match",
+                struct("{\"tlsMode\":\"istio\"}"))).build();
+        var hosts = t.endpoints(ClusterLoadAssignment.newBuilder().setClusterName("x")
+                .addEndpoints(LocalityLbEndpoints.newBuilder().addLbEndpoints(e)).build()).hosts();
+        assertEquals("istio", hosts.get(0).labels().get("tlsMode"));
     }
 
     @Test
