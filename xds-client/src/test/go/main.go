@@ -27,6 +27,8 @@ import (
 	"sync"
 
 	core "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	// registered so the control API can decode Secret resources (the others come in through pkg/resource)
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
@@ -39,8 +41,10 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
-// order in which a linear-cache update touches the types: dependencies first.
-var typeOrder = []string{resource.ClusterType, resource.EndpointType, resource.ListenerType, resource.RouteType}
+// order in which a linear-cache update touches the types: dependencies first. Secrets (SDS over ADS, as istiod
+// serves them to proxies that ask through ADS) come first: clusters and listeners warm until theirs arrive.
+var typeOrder = []string{resource.SecretType, resource.ClusterType, resource.EndpointType, resource.ListenerType,
+	resource.RouteType}
 
 // group is the one snapshot-cache key: every node sees the same resources.
 type group struct{}

@@ -103,8 +103,14 @@ final class HttpListeners {
             } else if (t.type().equals(XdsResources.GOVERNANCE) && t.value() != null) {
                 governance = ConfigAssembler.merge(governance, StructJson.toJson(t.value()));
             } else if (t.type().equals(FAULT)) {
-                governance = ConfigAssembler.merge(governance, fault(unpack(hf.getTypedConfig(), HTTPFault.class, fp),
-                        l.getName(), inbound, fp));
+                HTTPFault fault = unpack(hf.getTypedConfig(), HTTPFault.class, fp);
+                if (!fault.hasAbort() && !fault.hasDelay()) {
+                    // Istio's form: the filter is always there, its faults come per route (typed_per_filter_config)
+                    warn.accept("HTTP filter \"" + hf.getName() + "\" without abort or delay: nothing to inject "
+                            + "(per-route fault overrides are not supported)");
+                } else {
+                    governance = ConfigAssembler.merge(governance, fault(fault, l.getName(), inbound, fp));
+                }
             } else if (t.type().equals(LOCAL_RATELIMIT)) {
                 governance = ConfigAssembler.merge(governance, rateLimit(unpack(hf.getTypedConfig(),
                         LocalRateLimit.class, fp), l.getName(), inbound, fp));

@@ -40,6 +40,7 @@ public final class GoControlPlane implements AutoCloseable {
     public static final String ROUTE = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
     public static final String CLUSTER = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
     public static final String ENDPOINT = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
+    public static final String SECRET = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret";
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
