@@ -22,10 +22,15 @@ final class SotwWire implements XdsWire {
     private final StreamObserver<DiscoveryRequest> requests;
 
     SotwWire(Channel channel, Node node, Logger log, Sink sink) {
+        this(channel, node, log, sink, false);
+    }
+
+    /** {@code secretsOnly}: SDS's own service ({@code StreamSecrets}, as istio-agent serves it), not ADS. */
+    SotwWire(Channel channel, Node node, Logger log, Sink sink, boolean secretsOnly) {
         this.node = node;
         this.log = log;
-        this.requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(
-                new StreamObserver<>() {
+        this.dialect = secretsOnly ? "sds" : "sotw";
+        StreamObserver<DiscoveryResponse> responses = new StreamObserver<>() {
                     @Override
                     public void onNext(DiscoveryResponse r) {
                         sink.onUpdate(XdsUpdate.of(r));
@@ -40,12 +45,18 @@ final class SotwWire implements XdsWire {
                     public void onCompleted() {
                         sink.onEnd(null);
                     }
-                });
+                };
+        this.requests = secretsOnly
+                ? io.envoyproxy.envoy.service.secret.v3.SecretDiscoveryServiceGrpc.newStub(channel)
+                        .streamSecrets(responses)
+                : AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(responses);
     }
+
+    private final String dialect;
 
     @Override
     public String dialect() {
-        return "sotw";
+        return dialect;
     }
 
     @Override

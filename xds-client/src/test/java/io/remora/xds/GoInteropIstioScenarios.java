@@ -67,6 +67,11 @@ abstract class GoInteropIstioScenarios {
 
     abstract GoControlPlane.Cache cache();
 
+    /** Null: secrets over ADS; otherwise a unix socket path where the peer also serves SDS (istio-agent's shape). */
+    Path sdsSocket() {
+        return null;
+    }
+
     GoControlPlane cp;
     TestSidecar sidecar;
     HttpServer app;
@@ -106,7 +111,8 @@ abstract class GoInteropIstioScenarios {
         http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5))
                 .build();
         pki = TestCerts.create("cluster.local");
-        cp = GoControlPlane.start(cache(), true);
+        cp = sdsSocket() == null ? GoControlPlane.start(cache(), true) : GoControlPlane.start(cache(), true,
+                sdsSocket());
         outPort = TestSidecar.freePort();
         inPort = TestSidecar.freePort();
     }
@@ -134,9 +140,10 @@ abstract class GoInteropIstioScenarios {
         return TestSidecar.start("""
                 {"admin":{"port":0},"worker_threads":1,
                  "node":{"id":"sidecar~127.0.0.1~shop-7d9f.prod~prod.svc.cluster.local","app":"shop"},
-                 "extensions":{"xds":{"address":"127.0.0.1:%d","api":"%s","initial_fetch_timeout_ms":60000,
+                 "extensions":{"xds":{"address":"127.0.0.1:%d","api":"%s","initial_fetch_timeout_ms":60000,%s
                    "warming_timeout_ms":60000,"metadata":{"ISTIO_VERSION":"1.24.0","INTERCEPTION_MODE":"TPROXY"}}}}
-                """.formatted(cp.xdsPort(), api()));
+                """.formatted(cp.xdsPort(), api(), sdsSocket() == null ? ""
+                        : "\"sds_address\":\"unix://" + sdsSocket() + "\","));
     }
 
     private String get(String path) throws Exception {
@@ -201,6 +208,14 @@ abstract class GoInteropIstioScenarios {
         for (String[] t : new String[][] {{SECRET, "default"}, {SECRET, "ROOTCA"}, {CLUSTER, IstioShapedPush.ECHO},
             {ENDPOINT, IstioShapedPush.ECHO}, {LISTENER, "virtualOutbound"}, {ROUTE, "9080"}}) {
             await("ACK of " + t[0] + " " + t[1], () -> cp.acked(t[0], t[1]));
+        }
+        if (sdsSocket() != null) {
+            assertEquals("up", xds().path("sds_stream").asText(), xds().toString());
+            java.util.Set<String> adsStreams = new java.util.HashSet<>();
+            cp.requests(LISTENER).forEach(r -> adsStreams.add(r.path("stream").asText()));
+            assertTrue(!cp.requests(SECRET).isEmpty() && cp.requests(SECRET).stream()
+                    .noneMatch(r -> adsStreams.contains(r.path("stream").asText())),
+                    "secrets asked for on their own stream: " + cp.requests(SECRET));
         }
         for (String type : List.of(CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET)) {
             assertTrue(cp.requests(type).stream().allMatch(r -> r.path("error").isNull()),
