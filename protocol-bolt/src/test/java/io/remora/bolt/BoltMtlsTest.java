@@ -51,6 +51,7 @@ class BoltMtlsTest {
                    "routes":[{"match":{"service":"*"},"cluster":"app"}]}],
                  "clusters":[
                   {"name":"provider_mtls","protocol":"bolt","hosts":[{"address":"127.0.0.1:%1$d"}],
+                   "health_check":{"type":"heartbeat","interval_ms":100,"timeout_ms":1000,"unhealthy_threshold":1},
                    "tls":{"cert_file":"%5$s","key_file":"%6$s","ca_file":"%4$s","sni":"provider.local",
                           "subject_alt_names":["spiffe://cluster.local/ns/default/sa/provider"]}},
                   {"name":"provider_other_san","protocol":"bolt","hosts":[{"address":"127.0.0.1:%1$d"}],
@@ -78,6 +79,13 @@ class BoltMtlsTest {
         String dump = sidecar.admin("GET", "/api/v1/config_dump", null).body();
         assertTrue(dump.contains("cert_file"), "file names are shown");
         assertTrue(!dump.contains("BEGIN"), "never PEM material");
+    }
+
+    @Test
+    void heartbeatHealthChecksToATlsHostSpeakTls() throws Exception {
+        io.remora.core.cluster.Host h = sidecar.sidecar().config().current().cluster("provider_mtls").hosts()[0];
+        Thread.sleep(600); // several 100 ms probes: one plaintext heartbeat to the TLS port would fail the host
+        assertTrue(!h.failedHealthCheck(), "the heartbeat probe went over mTLS and was answered");
     }
 
     @Test
