@@ -4,6 +4,7 @@ import io.remora.core.metrics.ClusterMetrics;
 import io.remora.core.protocol.Protocol;
 import io.remora.core.protocol.ProtocolOptions;
 import io.remora.core.protocol.RpcCodec;
+import io.remora.core.tls.TlsContext;
 
 /**
  * A compiled cluster: its hosts, how to balance over them and the limits of its upstream connections. Immutable; a
@@ -144,16 +145,16 @@ public final class Cluster {
     }
 
     /** TLS to the hosts, or null (plaintext). Set once, before the snapshot is published. */
-    private io.remora.core.tls.TlsContext tls;
+    private TlsContext tls;
 
     /** Gives {@code c} TLS to its hosts (see {@link io.remora.core.tls.TransportSockets}). */
-    public static Cluster withTls(Cluster c, io.remora.core.tls.TlsContext tls) {
+    public static Cluster withTls(Cluster c, TlsContext tls) {
         c.tls = tls;
         return c;
     }
 
     /** TLS to the hosts, or null. */
-    public io.remora.core.tls.TlsContext tls() {
+    public TlsContext tls() {
         return tls;
     }
 

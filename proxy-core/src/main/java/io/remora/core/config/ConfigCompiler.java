@@ -2,6 +2,8 @@ package io.remora.core.config;
 
 import com.fasterxml.jackson.databind.node.NullNode;
 import io.remora.core.SidecarContext;
+import io.remora.core.chain.ChainMatch;
+import io.remora.core.chain.FilterChains;
 import io.remora.core.cluster.Cluster;
 import io.remora.core.cluster.Host;
 import io.remora.core.cluster.HostRegistry;
@@ -20,6 +22,8 @@ import io.remora.core.router.HostSelector;
 import io.remora.core.router.HostSelectorFactory;
 import io.remora.core.router.Route;
 import io.remora.core.router.RouteTable;
+import io.remora.core.tls.SecretStore;
+import io.remora.core.tls.TlsContext;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -59,7 +63,7 @@ public final class ConfigCompiler {
     private final HostRegistry hostRegistry;
     private final SidecarContext sidecar;
     private final ProxyMetrics metrics;
-    private final io.remora.core.tls.SecretStore secrets;
+    private final SecretStore secrets;
 
     public ConfigCompiler(ProtocolRegistry protocols, Map<String, StreamFilterFactory> filterFactories,
                           HostRegistry hostRegistry, SidecarContext sidecar, ProxyMetrics metrics) {
@@ -68,8 +72,8 @@ public final class ConfigCompiler {
         this.hostRegistry = hostRegistry;
         this.sidecar = sidecar;
         this.metrics = metrics;
-        io.remora.core.tls.SecretStore s = sidecar == null ? null : sidecar.secrets();
-        this.secrets = s == null ? new io.remora.core.tls.SecretStore() : s;
+        SecretStore s = sidecar == null ? null : sidecar.secrets();
+        this.secrets = s == null ? new SecretStore() : s;
     }
 
     /** A compiler for validation only (meters go to a throwaway registry). */
@@ -202,10 +206,10 @@ public final class ConfigCompiler {
 
     /** What serves a connection: a single-chain listener's own settings, or one filter chain's. */
     private record Body(String protocol, List<RpcCodec> codecs, StreamFilter[] filters, RouteTable routes,
-                        int maxFrameBytes, long idleTimeoutMillis, io.remora.core.tls.TlsContext tls) {
+                        int maxFrameBytes, long idleTimeoutMillis, TlsContext tls) {
     }
 
-    private record ChainDraft(String name, io.remora.core.chain.ChainMatch match, Body body) {
+    private record ChainDraft(String name, ChainMatch match, Body body) {
     }
 
     private record ListenerDraft(String name, InetSocketAddress address, Direction direction, boolean transparent,
@@ -218,20 +222,20 @@ public final class ConfigCompiler {
                         body.routes(), body.maxFrameBytes(), body.idleTimeoutMillis(), snapshot, transparent,
                         body.tls(), bindToPort, useOriginalDst, null, null);
             }
-            List<io.remora.core.chain.FilterChains.Chain> cs = new ArrayList<>();
+            List<FilterChains.Chain> cs = new ArrayList<>();
             for (ChainDraft c : chains) {
                 cs.add(chain(c, snapshot));
             }
             return new ListenerSpec(name, address, ListenerSpec.CHAINED, List.of(), direction, new StreamFilter[0],
                     RouteTable.compile(name, List.of(), "listeners." + name), ProtocolOptions.DEFAULT_MAX_FRAME_BYTES,
                     idleTimeoutMillis, snapshot, transparent, null, bindToPort, useOriginalDst,
-                    new io.remora.core.chain.FilterChains(cs, fallback == null ? null : chain(fallback, snapshot),
+                    new FilterChains(cs, fallback == null ? null : chain(fallback, snapshot),
                             inspectTimeoutMillis), null);
         }
 
-        private io.remora.core.chain.FilterChains.Chain chain(ChainDraft c, ConfigSnapshot snapshot) {
+        private FilterChains.Chain chain(ChainDraft c, ConfigSnapshot snapshot) {
             Body b = c.body();
-            return new io.remora.core.chain.FilterChains.Chain(c.name(), c.match(), new ListenerSpec(name, address,
+            return new FilterChains.Chain(c.name(), c.match(), new ListenerSpec(name, address,
                     b.protocol(), b.codecs(), direction, b.filters(), b.routes(), b.maxFrameBytes(),
                     b.idleTimeoutMillis(), snapshot, transparent, b.tls(), bindToPort, useOriginalDst, null,
                     c.name()));
@@ -336,7 +340,7 @@ public final class ConfigCompiler {
         if (chainName.isBlank()) {
             throw new ConfigException(cp + ".name", "must not be blank");
         }
-        io.remora.core.chain.ChainMatch match = io.remora.core.chain.ChainMatch.compile(fc.match(), cp + ".match");
+        ChainMatch match = ChainMatch.compile(fc.match(), cp + ".match");
         long idle = fc.idleTimeoutMs() == null ? listenerIdle : fc.idleTimeoutMs();
         if (idle < 0) {
             throw new ConfigException(cp + ".idle_timeout_ms", "must be >= 0 (0 = never), was " + idle);
@@ -410,7 +414,7 @@ public final class ConfigCompiler {
                 }
             }
         }
-        io.remora.core.tls.TlsContext tls = io.remora.core.tls.TlsContext.compile(tlsConfig, p + ".tls", true,
+        TlsContext tls = TlsContext.compile(tlsConfig, p + ".tls", true,
                 secrets);
         return new Body(protocol, List.copyOf(codecs), filters.toArray(new StreamFilter[0]), routes, maxFrame, idle,
                 tls);
@@ -462,7 +466,7 @@ public final class ConfigCompiler {
             }
             return Cluster.withTls(Cluster.originalDst(new Cluster(name, protocol, new ProtocolOptions(maxFrame,
                     Map.of()), lb, new Host[0], connectTimeout, maxPending, heartbeat, metrics.cluster(name)),
-                    hostRegistry.originalDst(name)), io.remora.core.tls.TlsContext.compile(c.tls(), p + ".tls", false,
+                    hostRegistry.originalDst(name)), TlsContext.compile(c.tls(), p + ".tls", false,
                     secrets));
         } else if (!type.equals("static")) {
             throw new ConfigException(p + ".type", "unknown cluster type \"" + type
@@ -501,7 +505,7 @@ public final class ConfigCompiler {
         OutlierPolicy od = compileOutlier(c.outlierDetection(), p + ".outlier_detection");
         return Cluster.withTls(new Cluster(name, protocol, new ProtocolOptions(maxFrame, Map.of()), lb,
                 hosts.toArray(new Host[0]), connectTimeout, maxPending, heartbeat, metrics.cluster(name), panic, hc, od),
-                io.remora.core.tls.TlsContext.compile(c.tls(), p + ".tls", false, secrets));
+                TlsContext.compile(c.tls(), p + ".tls", false, secrets));
     }
 
     private static HealthCheckPolicy compileHealthCheck(SidecarConfig.HealthCheck h, Protocol protocol, String p)

@@ -4,6 +4,9 @@ import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import io.remora.core.chain.FilterChains;
 import io.remora.core.config.ListenerSpec;
 import io.remora.core.digest.DigestLog;
 import io.remora.core.metrics.ListenerMetrics;
@@ -24,7 +27,7 @@ public final class ListenerSlot {
     /** The listener a filter chain's slot belongs to; null for a listener's own slot. */
     private final ListenerSlot parent;
     /** A chained listener's per-chain slots, by chain name (they share its connections, meters and socket). */
-    private final java.util.Map<String, ListenerSlot> chainSlots = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, ListenerSlot> chainSlots = new ConcurrentHashMap<>();
 
     ListenerSlot(ListenerSpec spec, String localApp, ListenerMetrics metrics, DigestLog digest) {
         this.metrics = metrics;
@@ -50,7 +53,7 @@ public final class ListenerSlot {
      * The slot of filter chain {@code chain} of this listener: what the protocol handlers of a connection on that
      * chain see as their listener. It follows the chain (by name) across config snapshots.
      */
-    public ListenerSlot chain(io.remora.core.chain.FilterChains.Chain chain) {
+    public ListenerSlot chain(FilterChains.Chain chain) {
         ListenerSlot s = chainSlots.get(chain.name());
         if (s == null) {
             s = chainSlots.computeIfAbsent(chain.name(), k -> new ListenerSlot(this, chain.spec()));
@@ -74,10 +77,10 @@ public final class ListenerSlot {
     void update(ListenerSpec spec, String localApp) {
         this.spec = spec;
         this.localApp = localApp;
-        io.remora.core.chain.FilterChains chains = spec.chains();
+        FilterChains chains = spec.chains();
         if (chains != null) {
             // a chain that is gone keeps its last spec: its connections finish on their last config
-            for (io.remora.core.chain.FilterChains.Chain c : chains.chains()) {
+            for (FilterChains.Chain c : chains.chains()) {
                 ListenerSlot s = chainSlots.get(c.name());
                 if (s != null) {
                     s.update(c.spec(), localApp);
