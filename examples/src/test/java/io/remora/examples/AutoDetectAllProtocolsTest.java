@@ -3,12 +3,12 @@ package io.remora.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.sun.net.httpserver.HttpServer;
-import io.remora.bolt.testing.HelloService;
-import io.remora.bolt.testing.HelloServiceImpl;
-import io.remora.bolt.testing.SofaRpcPeers;
-import io.remora.dubbo.testing.DemoConsumer;
-import io.remora.dubbo.testing.DemoProvider;
-import io.remora.dubbo.testing.DemoService;
+import io.remora.testkit.sofa.HelloService;
+import io.remora.testkit.sofa.HelloServiceImpl;
+import io.remora.testkit.sofa.SofaRpcPeers;
+import io.remora.testkit.dubbo.DemoConsumer;
+import io.remora.testkit.dubbo.DemoProvider;
+import io.remora.testkit.dubbo.DemoService;
 import io.remora.testing.TestSidecar;
 import java.io.IOException;
 import java.net.InetSocketAddress;

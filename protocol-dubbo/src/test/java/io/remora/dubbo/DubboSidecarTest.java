@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.remora.dubbo.testing.DemoConsumer;
-import io.remora.dubbo.testing.DemoProvider;
-import io.remora.dubbo.testing.DemoService;
-import io.remora.dubbo.testing.OtherService;
-import io.remora.dubbo.testing.Person;
+import io.remora.testkit.dubbo.DemoConsumer;
+import io.remora.testkit.dubbo.DemoProvider;
+import io.remora.testkit.dubbo.DemoService;
+import io.remora.testkit.dubbo.OtherService;
+import io.remora.testkit.dubbo.Person;
 import io.remora.dubbo.testing.RawDubboClient;
 import io.remora.testing.TestSidecar;
 import java.nio.ByteBuffer;

@@ -3,25 +3,34 @@ package io.remora.core;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
+import io.remora.core.admin.AdminHost;
 import io.remora.core.admin.AdminRoutes;
 import io.remora.core.admin.AdminServer;
 import io.remora.core.admin.CoreAdminEndpoints;
+import io.remora.core.admin.ServerState;
 import io.remora.core.cluster.HostRegistry;
 import io.remora.core.config.ConfigCompiler;
 import io.remora.core.config.ConfigException;
 import io.remora.core.config.ConfigLoader;
 import io.remora.core.config.ConfigManager;
 import io.remora.core.config.ConfigSnapshot;
+import io.remora.core.config.ListenerSpec;
 import io.remora.core.config.SidecarConfig;
 import io.remora.core.digest.DigestLog;
 import io.remora.core.metrics.ProcessMetrics;
 import io.remora.core.metrics.ProxyMetrics;
+import io.remora.core.filter.Direction;
 import io.remora.core.filter.StreamFilterFactory;
 import io.remora.core.log.LogFiles;
 import io.remora.core.log.LogManager;
+import io.remora.core.protocol.Protocol;
 import io.remora.core.protocol.ProtocolRegistry;
+import io.remora.core.proxy.ConnectionHandoff;
 import io.remora.core.proxy.ListenerManager;
+import io.remora.core.proxy.ListenerSlot;
+import io.remora.core.router.HostSelectorFactory;
 import io.remora.core.transport.Transport;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -64,18 +73,45 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
     private final io.remora.core.tls.SecretStore secrets = new io.remora.core.tls.SecretStore();
     private volatile boolean closed;
     private volatile SidecarConfig initialConfig;
+    private final ProtocolRegistry protocols;
+    private final Map<String, StreamFilterFactory> filters;
+    private final int workerThreads;
+    private final java.time.Instant startedAt = java.time.Instant.now();
+    private volatile Options options = Options.defaults();
+    /** Envoy's /healthcheck/fail: not ready, state DRAINING, until /healthcheck/ok. */
+    private volatile boolean healthCheckFailed;
+    /** Listeners stopped by the admin API's drain_listeners: nothing (e.g. the app heartbeat) reopens them. */
+    private final java.util.Set<String> stoppedByAdmin = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private final io.remora.core.limits.ConnectionLimits connectionLimits;
+    private final io.remora.core.limits.OverloadManager overload;
 
     private Sidecar(LogManager logs, int workerThreads, ProtocolRegistry protocols,
-                    Map<String, StreamFilterFactory> filters, long startNanos, SidecarConfig.Metrics m) {
+                    Map<String, StreamFilterFactory> filters, long startNanos, SidecarConfig.Metrics m,
+                    io.remora.core.limits.Limits limits, io.remora.core.limits.OverloadManager.Config overloadConfig,
+                    SidecarConfig.Node node) {
         this.logs = logs;
         this.startNanos = startNanos;
+        this.protocols = protocols;
+        this.filters = filters;
+        this.workerThreads = workerThreads;
         this.workers = Transport.get().newGroup(workerThreads, "remora-worker");
         ProcessMetrics.bind(metrics, workers);
+        io.remora.core.metrics.IstioMetrics istio = m != null && Boolean.FALSE.equals(m.istio()) ? null
+                : new io.remora.core.metrics.IstioMetrics(metrics, metrics.getPrometheusRegistry(),
+                        io.remora.core.metrics.IstioMetrics.Workload.from(
+                        node, System.getenv()), m == null || m.istioMaxLabelSets() == null
+                        ? io.remora.core.metrics.IstioMetrics.DEFAULT_MAX_LABEL_SETS : m.istioMaxLabelSets());
         ProxyMetrics proxyMetrics = new ProxyMetrics(metrics, m == null || m.maxServiceLabels() == null
-                ? ProxyMetrics.DEFAULT_MAX_SERVICE_LABELS : m.maxServiceLabels());
+                ? ProxyMetrics.DEFAULT_MAX_SERVICE_LABELS : m.maxServiceLabels(), istio);
         this.digest = new DigestLog(logs, metrics, m == null || m.digestQueue() == null
                 ? DigestLog.DEFAULT_CAPACITY : m.digestQueue());
-        this.listeners = new ListenerManager(workers, proxyMetrics, digest);
+        org.slf4j.Logger limitsLog = logs.fileLogger("limits.log", "INFO");
+        this.connectionLimits = new io.remora.core.limits.ConnectionLimits(limits, metrics, limitsLog);
+        this.listeners = new ListenerManager(workers, proxyMetrics, digest, connectionLimits);
+        this.overload = new io.remora.core.limits.OverloadManager(overloadConfig, metrics,
+                over -> listeners.pauseAccepting(over), limitsLog);
+        listeners.overload(overload);
         this.config = new ConfigManager(new ConfigCompiler(protocols, filters, new HostRegistry(), this,
                 proxyMetrics));
         this.config.addApplier(listeners);
@@ -105,7 +141,11 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
         int workers = cfg.workerThreads() == null || cfg.workerThreads() <= 0
                 ? Runtime.getRuntime().availableProcessors() : cfg.workerThreads();
         validateMetrics(cfg.metrics());
-        Sidecar s = new Sidecar(logs, workers, protocols, filters, t0, cfg.metrics());
+        io.remora.core.limits.Limits limits = io.remora.core.limits.Limits.compile(cfg.limits());
+        io.remora.core.limits.OverloadManager.Config overload =
+                io.remora.core.limits.OverloadManager.Config.compile(cfg.overload());
+        Sidecar s = new Sidecar(logs, workers, protocols, filters, t0, cfg.metrics(), limits, overload, cfg.node());
+        s.options = options;
         try {
             s.boot(cfg, options.sourceName());
         } catch (Exception e) {
@@ -123,9 +163,10 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
                 logs.fileLogger(e.getKey(), e.getValue());
             }
         }
-        new CoreAdminEndpoints(logs, config, listeners, metrics, this::ready).registerOn(admin);
+        new CoreAdminEndpoints(new AdminView()).registerAll(admin);
+        registerCoreFeatures();
         // For pre-stop hooks and Jobs: the same drain as SIGTERM, without exiting; GET shows progress.
-        admin.register("POST", "/api/v1/drain", r -> {
+        admin.register("POST", "/api/v1/drain", "drain like SIGTERM without exiting (202); GET shows progress", r -> {
             Thread t = new Thread(() -> drain(drainTimeout), "remora-admin-drain");
             t.setDaemon(true);
             t.start();
@@ -139,8 +180,19 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
             startup.info("extension {} started", ext.name());
         }
         ConfigSnapshot snap = config.apply(cfg, sourceName);
-        InetSocketAddress a = admin.start(snap.adminAddress());
-        startup.info("admin API on http://{}:{}", a.getAddress().getHostAddress(), a.getPort());
+        // Admin access is fixed at start: a later config (xDS, the admin API itself) cannot loosen it.
+        SidecarConfig.Admin ac = cfg.admin();
+        admin.protect(ac == null ? null : ac.token(), ac != null && Boolean.TRUE.equals(ac.tokenRequiredForReads()));
+        if (snap.adminAddress() != null) {
+            InetSocketAddress a = admin.start(snap.adminAddress());
+            startup.info("admin API on http://{}:{}{}", a.getAddress().getHostAddress(), a.getPort(),
+                    admin.protectedByToken() ? " (token required for changes)" : "");
+        }
+        if (ac != null && ac.unixSocket() != null) {
+            Path sock = admin.startUnix(Path.of(ac.unixSocket()), ac.unixSocketMode());
+            startup.info("admin API on unix socket {}{}", sock,
+                    snap.adminAddress() == null ? " only (no TCP port)" : "");
+        }
         SidecarConfig.Metrics m = cfg.metrics();
         if (m != null && m.port() != null) {
             metricsServer.register("GET", "/metrics", r -> new io.remora.core.admin.AdminResponse(200,
@@ -159,7 +211,7 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
 
     /** Ready once every listener of the first config is serving and every readiness check passes. */
     public boolean ready() {
-        if (closed || draining || !listeners.serving()) {
+        if (closed || draining || healthCheckFailed || !listeners.serving()) {
             return false;
         }
         for (java.util.function.BooleanSupplier check : readinessChecks.values()) {
@@ -188,7 +240,8 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
 
     @Override
     public boolean setListenerAccepting(String listener, boolean accepting) {
-        return !(accepting && (draining || closed)) && listeners.setAccepting(listener, accepting);
+        return !(accepting && (draining || closed || stoppedByAdmin.contains(listener)))
+                && listeners.setAccepting(listener, accepting);
     }
 
     @Override
@@ -218,6 +271,11 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
 
     public LogManager logManager() {
         return logs;
+    }
+
+    /** The process-wide connection limits (open count, refused connections). */
+    public io.remora.core.limits.ConnectionLimits connectionLimits() {
+        return connectionLimits;
     }
 
     @Override
@@ -301,6 +359,7 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
             return;
         }
         closed = true;
+        overload.close();
         for (SidecarExtension e : extensions) {
             try {
                 e.stop();
@@ -438,6 +497,9 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
         if (m.maxServiceLabels() != null && m.maxServiceLabels() < 1) {
             throw new ConfigException("metrics.max_service_labels", "must be >= 1, was " + m.maxServiceLabels());
         }
+        if (m.istioMaxLabelSets() != null && m.istioMaxLabelSets() < 1) {
+            throw new ConfigException("metrics.istio_max_label_sets", "must be >= 1, was " + m.istioMaxLabelSets());
+        }
         if (m.digestQueue() != null && (m.digestQueue() < 1 || m.digestQueue() > DigestLog.MAX_CAPACITY)) {
             throw new ConfigException("metrics.digest_queue", "must be between 1 and " + DigestLog.MAX_CAPACITY
                     + " (entries are preallocated), was " + m.digestQueue());
@@ -449,8 +511,199 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
         return metricsServer.address();
     }
 
+    // ---------------------------------------------------------------- the admin API's view
+
+    /** The engine's feature switches on MOSN's /api/v1/features (plugins add theirs with registerFeature). */
+    private void registerCoreFeatures() {
+        admin.registerFeature("EpollTransport", () -> Transport.get().isEpoll());
+        admin.registerFeature("TransparentInterception", () -> current(s -> s.listeners().values().stream()
+                .anyMatch(ListenerSpec::transparent)));
+        admin.registerFeature("ActiveHealthCheck", () -> current(s -> s.clusters().values().stream()
+                .anyMatch(c -> c.healthCheck() != null)));
+        admin.registerFeature("FaultIsolation", () -> current(s -> s.clusters().values().stream()
+                .anyMatch(c -> c.outlier() != null)));
+        admin.registerFeature("DedicatedMetricsPort", () -> metricsServer.address() != null);
+        admin.registerFeature("AdminToken", admin::protectedByToken);
+        admin.registerFeature("AdminUnixSocket", () -> admin.unixSocket() != null);
+    }
+
+    private boolean current(java.util.function.Predicate<ConfigSnapshot> p) {
+        ConfigSnapshot s = config.current();
+        return s != null && p.test(s);
+    }
+
+    private ServerState state() {
+        if (closed || draining || healthCheckFailed) {
+            return ServerState.DRAINING;
+        }
+        if (!listeners.serving()) {
+            return ServerState.PRE_INITIALIZING;
+        }
+        for (java.util.function.BooleanSupplier check : readinessChecks.values()) {
+            if (!check.getAsBoolean()) {
+                return ServerState.INITIALIZING;
+            }
+        }
+        return ServerState.LIVE;
+    }
+
+    /**
+     * Envoy's drain_listeners: stops accepting (open connections stay); with {@code graceful}, each open connection
+     * of those listeners is also asked to close after its in-flight requests, as the SIGTERM drain does.
+     */
+    private List<String> stopListeners(boolean inboundOnly, boolean graceful) {
+        List<String> stopped = new ArrayList<>();
+        for (ListenerSlot slot : listeners.slots()) {
+            if (inboundOnly && slot.spec().direction() != Direction.INBOUND) {
+                continue;
+            }
+            stoppedByAdmin.add(slot.name());
+            listeners.setAccepting(slot.name(), false);
+            if (graceful) {
+                for (Channel ch : slot.connections()) {
+                    ch.eventLoop().execute(() -> {
+                        ConnectionHandoff h =
+                                ConnectionHandoff.find(ch.pipeline());
+                        if (h != null) {
+                            h.closeGracefully();
+                        } else {
+                            ch.close();
+                        }
+                    });
+                }
+            }
+            stopped.add(slot.name());
+        }
+        startup.info("admin drain_listeners{}{}: stopped accepting on {}", inboundOnly ? " (inbound only)" : "",
+                graceful ? " (graceful)" : "", stopped);
+        return stopped;
+    }
+
+    private List<AdminHost.Plugin> plugins() {
+        List<AdminHost.Plugin> l = new ArrayList<>();
+        for (Protocol p : protocols.all()) {
+            l.add(new AdminHost.Plugin("protocol", p.name(), p.getClass().getName()));
+        }
+        filters.forEach((type, f) -> l.add(new AdminHost.Plugin("filter", type,
+                f.getClass().getName())));
+        ServiceLoader.load(HostSelectorFactory.class).stream().forEach(p ->
+                l.add(new AdminHost.Plugin("host_selector", p.get().key(), p.type().getName())));
+        for (SidecarExtension e : extensions) {
+            l.add(new AdminHost.Plugin("extension", e.name(), e.getClass().getName()));
+        }
+        return l;
+    }
+
+    /** This build's version: the jar's Maven metadata, or "dev" when run from classes (tests, IDE). */
+    static String version() {
+        try (java.io.InputStream in = Sidecar.class.getResourceAsStream(
+                "/META-INF/maven/io.remora/proxy-core/pom.properties")) {
+            if (in != null) {
+                java.util.Properties p = new java.util.Properties();
+                p.load(in);
+                return p.getProperty("version", "dev");
+            }
+        } catch (java.io.IOException e) {
+            // fall through: the version is informational
+        }
+        String v = Sidecar.class.getPackage().getImplementationVersion();
+        return v != null ? v : "dev";
+    }
+
+    /** The running sidecar as the admin endpoints see it (kept off Sidecar's own public surface). */
+    private final class AdminView implements AdminHost {
+        private final String version = version();
+
+        @Override
+        public LogManager logs() {
+            return logs;
+        }
+
+        @Override
+        public ConfigManager config() {
+            return config;
+        }
+
+        @Override
+        public ListenerManager listeners() {
+            return listeners;
+        }
+
+        @Override
+        public PrometheusMeterRegistry metrics() {
+            return metrics;
+        }
+
+        @Override
+        public AdminServer adminServer() {
+            return admin;
+        }
+
+        @Override
+        public SidecarConfig initialConfig() {
+            return initialConfig;
+        }
+
+        @Override
+        public boolean ready() {
+            return Sidecar.this.ready();
+        }
+
+        @Override
+        public ServerState state() {
+            return Sidecar.this.state();
+        }
+
+        @Override
+        public void failHealthCheck(boolean failed) {
+            if (healthCheckFailed != failed) {
+                healthCheckFailed = failed;
+                startup.info("admin: health check {}", failed ? "failed (not ready until /healthcheck/ok)" : "ok");
+            }
+        }
+
+        @Override
+        public boolean healthCheckFailed() {
+            return healthCheckFailed;
+        }
+
+        @Override
+        public List<String> stopListeners(boolean inboundOnly, boolean graceful) {
+            return Sidecar.this.stopListeners(inboundOnly, graceful);
+        }
+
+        @Override
+        public List<String> failingReadinessChecks() {
+            return Sidecar.this.failingReadinessChecks();
+        }
+
+        @Override
+        public List<Plugin> plugins() {
+            return Sidecar.this.plugins();
+        }
+
+        @Override
+        public Map<String, Boolean> features() {
+            return admin.contributedFeatures();
+        }
+
+        @Override
+        public StartOptions startOptions() {
+            Options o = options;
+            return new StartOptions(o.sourceName(), logs.dir(), drainTimeout, workerThreads,
+                    Boolean.getBoolean("remora.upgrade"), version);
+        }
+
+        @Override
+        public java.time.Instant startedAt() {
+            return startedAt;
+        }
+    }
+
     private static void validate(SidecarConfig cfg) throws ConfigException {
         validateMetrics(cfg.metrics());
+        io.remora.core.limits.Limits.compile(cfg.limits());
+        io.remora.core.limits.OverloadManager.Config.compile(cfg.overload());
         Map<String, StreamFilterFactory> filters = new LinkedHashMap<>();
         for (StreamFilterFactory f : ServiceLoader.load(StreamFilterFactory.class)) {
             filters.put(f.type(), f);

@@ -8,7 +8,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.remora.core.config.ConfigLoader;
 import io.remora.http.testing.H2cClient;
 import io.remora.testing.TestSidecar;
-import io.remora.upgrade.testing.SidecarProcess;
+import io.remora.testkit.SidecarProcess;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;

@@ -144,7 +144,8 @@ final class ConfigAssembler {
         }
         SidecarConfig cfg = new SidecarConfig(base.node(), base.workerThreads(), base.admin(), base.log(),
                 listenersOut, routesOut.isEmpty() ? null : new ArrayList<>(routesOut.values()),
-                new ArrayList<>(clustersOut.values()), ext.isEmpty() ? null : ext, base.metrics());
+                new ArrayList<>(clustersOut.values()), ext.isEmpty() ? null : ext, base.metrics(), base.limits(),
+                base.overload());
         return new Result(cfg, waiting);
     }
 

@@ -30,23 +30,8 @@ final class DeltaWire implements XdsWire {
     DeltaWire(Channel channel, Node node, Logger log, Sink sink) {
         this.node = node;
         this.log = log;
-        this.requests = AggregatedDiscoveryServiceGrpc.newStub(channel).deltaAggregatedResources(
-                new StreamObserver<>() {
-                    @Override
-                    public void onNext(DeltaDiscoveryResponse r) {
-                        sink.onUpdate(XdsUpdate.of(r));
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        sink.onEnd(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        sink.onEnd(null);
-                    }
-                });
+        this.requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
+                .deltaAggregatedResources(sink.<DeltaDiscoveryResponse>observer(XdsUpdate::of));
     }
 
     @Override

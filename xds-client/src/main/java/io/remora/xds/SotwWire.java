@@ -30,22 +30,7 @@ final class SotwWire implements XdsWire {
         this.node = node;
         this.log = log;
         this.dialect = secretsOnly ? "sds" : "sotw";
-        StreamObserver<DiscoveryResponse> responses = new StreamObserver<>() {
-                    @Override
-                    public void onNext(DiscoveryResponse r) {
-                        sink.onUpdate(XdsUpdate.of(r));
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        sink.onEnd(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        sink.onEnd(null);
-                    }
-                };
+        StreamObserver<DiscoveryResponse> responses = sink.observer(XdsUpdate::of);
         this.requests = secretsOnly
                 ? io.envoyproxy.envoy.service.secret.v3.SecretDiscoveryServiceGrpc.newStub(channel)
                         .streamSecrets(responses)

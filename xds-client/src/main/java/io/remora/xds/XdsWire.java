@@ -1,6 +1,8 @@
 package io.remora.xds;
 
+import io.grpc.stub.StreamObserver;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * One ADS stream in one wire dialect (state of the world or delta). The client's state machine and resource store
@@ -14,6 +16,27 @@ interface XdsWire {
         void onUpdate(XdsUpdate update);
 
         void onEnd(Throwable error);
+
+        /** A gRPC response observer feeding this sink, each response turned into an update by {@code convert}. */
+        default <R> StreamObserver<R> observer(Function<R, XdsUpdate> convert) {
+            Sink sink = this;
+            return new StreamObserver<>() {
+                @Override
+                public void onNext(R r) {
+                    sink.onUpdate(convert.apply(r));
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    sink.onEnd(t);
+                }
+
+                @Override
+                public void onCompleted() {
+                    sink.onEnd(null);
+                }
+            };
+        }
     }
 
     /** "sotw" or "delta", for logs and the admin API. */

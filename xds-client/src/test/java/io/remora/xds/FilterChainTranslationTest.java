@@ -21,7 +21,7 @@ import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
 import io.remora.core.config.ConfigException;
 import io.remora.core.config.SidecarConfig;
 import io.remora.xds.XdsResources.XListener;
-import io.remora.xds.controlplane.EnvoyResources;
+import io.remora.testkit.xds.EnvoyResources;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,11 +1,11 @@
 package io.remora.xds;
 
-import static io.remora.xds.controlplane.EnvoyResources.edsCluster;
-import static io.remora.xds.controlplane.EnvoyResources.endpoint;
-import static io.remora.xds.controlplane.EnvoyResources.endpoints;
-import static io.remora.xds.controlplane.EnvoyResources.route;
-import static io.remora.xds.controlplane.EnvoyResources.routeConfig;
-import static io.remora.xds.controlplane.EnvoyResources.rpcListener;
+import static io.remora.testkit.xds.EnvoyResources.edsCluster;
+import static io.remora.testkit.xds.EnvoyResources.endpoint;
+import static io.remora.testkit.xds.EnvoyResources.endpoints;
+import static io.remora.testkit.xds.EnvoyResources.route;
+import static io.remora.testkit.xds.EnvoyResources.routeConfig;
+import static io.remora.testkit.xds.EnvoyResources.rpcListener;
 import static io.remora.xds.controlplane.GoControlPlane.CLUSTER;
 import static io.remora.xds.controlplane.GoControlPlane.ENDPOINT;
 import static io.remora.xds.controlplane.GoControlPlane.LISTENER;

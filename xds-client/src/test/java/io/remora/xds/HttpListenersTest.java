@@ -1,9 +1,9 @@
 package io.remora.xds;
 
-import static io.remora.xds.controlplane.EnvoyResources.address;
-import static io.remora.xds.controlplane.EnvoyResources.header;
-import static io.remora.xds.controlplane.EnvoyResources.httpFilter;
-import static io.remora.xds.controlplane.EnvoyResources.struct;
+import static io.remora.testkit.xds.EnvoyResources.address;
+import static io.remora.testkit.xds.EnvoyResources.header;
+import static io.remora.testkit.xds.EnvoyResources.httpFilter;
+import static io.remora.testkit.xds.EnvoyResources.struct;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;

@@ -39,7 +39,7 @@ import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
-import io.remora.xds.controlplane.EnvoyResources;
+import io.remora.testkit.xds.EnvoyResources;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,11 +1,11 @@
 package io.remora.xds;
 
-import static io.remora.xds.controlplane.EnvoyResources.edsCluster;
-import static io.remora.xds.controlplane.EnvoyResources.endpoint;
-import static io.remora.xds.controlplane.EnvoyResources.endpoints;
-import static io.remora.xds.controlplane.EnvoyResources.route;
-import static io.remora.xds.controlplane.EnvoyResources.routeConfig;
-import static io.remora.xds.controlplane.EnvoyResources.rpcListener;
+import static io.remora.testkit.xds.EnvoyResources.edsCluster;
+import static io.remora.testkit.xds.EnvoyResources.endpoint;
+import static io.remora.testkit.xds.EnvoyResources.endpoints;
+import static io.remora.testkit.xds.EnvoyResources.route;
+import static io.remora.testkit.xds.EnvoyResources.routeConfig;
+import static io.remora.testkit.xds.EnvoyResources.rpcListener;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.alipay.remoting.BizContext;
@@ -15,7 +15,7 @@ import com.alipay.remoting.rpc.protocol.SyncUserProcessor;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.envoy.config.core.v3.HealthStatus;
 import io.remora.testing.TestSidecar;
-import io.remora.xds.controlplane.ControlPlane;
+import io.remora.testkit.xds.ControlPlane;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -1,11 +1,11 @@
 package io.remora.xds;
 
-import static io.remora.xds.controlplane.EnvoyResources.edsCluster;
-import static io.remora.xds.controlplane.EnvoyResources.endpoint;
-import static io.remora.xds.controlplane.EnvoyResources.endpoints;
-import static io.remora.xds.controlplane.EnvoyResources.route;
-import static io.remora.xds.controlplane.EnvoyResources.routeConfig;
-import static io.remora.xds.controlplane.EnvoyResources.rpcListener;
+import static io.remora.testkit.xds.EnvoyResources.edsCluster;
+import static io.remora.testkit.xds.EnvoyResources.endpoint;
+import static io.remora.testkit.xds.EnvoyResources.endpoints;
+import static io.remora.testkit.xds.EnvoyResources.route;
+import static io.remora.testkit.xds.EnvoyResources.routeConfig;
+import static io.remora.testkit.xds.EnvoyResources.rpcListener;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,7 +23,7 @@ import io.remora.core.cluster.Host;
 import io.remora.core.config.ConfigLoader;
 import io.remora.core.config.ConfigSnapshot;
 import io.remora.testing.TestSidecar;
-import io.remora.xds.controlplane.ControlPlane;
+import io.remora.testkit.xds.ControlPlane;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,13 +1,13 @@
 package io.remora.xds;
 
-import static io.remora.xds.controlplane.EnvoyResources.edsCluster;
-import static io.remora.xds.controlplane.EnvoyResources.endpoint;
-import static io.remora.xds.controlplane.EnvoyResources.endpoints;
-import static io.remora.xds.controlplane.EnvoyResources.httpFilter;
-import static io.remora.xds.controlplane.EnvoyResources.httpListener;
-import static io.remora.xds.controlplane.EnvoyResources.prefixRoute;
-import static io.remora.xds.controlplane.EnvoyResources.routeConfig;
-import static io.remora.xds.controlplane.EnvoyResources.virtualHost;
+import static io.remora.testkit.xds.EnvoyResources.edsCluster;
+import static io.remora.testkit.xds.EnvoyResources.endpoint;
+import static io.remora.testkit.xds.EnvoyResources.endpoints;
+import static io.remora.testkit.xds.EnvoyResources.httpFilter;
+import static io.remora.testkit.xds.EnvoyResources.httpListener;
+import static io.remora.testkit.xds.EnvoyResources.prefixRoute;
+import static io.remora.testkit.xds.EnvoyResources.routeConfig;
+import static io.remora.testkit.xds.EnvoyResources.virtualHost;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -19,7 +19,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.remora.testing.TestSidecar;
-import io.remora.xds.controlplane.ControlPlane;
+import io.remora.testkit.xds.ControlPlane;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;

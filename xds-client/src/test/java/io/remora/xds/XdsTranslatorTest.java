@@ -1,9 +1,9 @@
 package io.remora.xds;
 
-import static io.remora.xds.controlplane.EnvoyResources.address;
-import static io.remora.xds.controlplane.EnvoyResources.header;
-import static io.remora.xds.controlplane.EnvoyResources.rpcListener;
-import static io.remora.xds.controlplane.EnvoyResources.struct;
+import static io.remora.testkit.xds.EnvoyResources.address;
+import static io.remora.testkit.xds.EnvoyResources.header;
+import static io.remora.testkit.xds.EnvoyResources.rpcListener;
+import static io.remora.testkit.xds.EnvoyResources.struct;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -132,7 +132,7 @@ class XdsTranslatorTest {
         Listener l = Listener.newBuilder().setName("p").setAddress(io.envoyproxy.envoy.config.core.v3.Address
                 .newBuilder().setPipe(io.envoyproxy.envoy.config.core.v3.Pipe.newBuilder().setPath("/tmp/x"))).build();
         l = l.toBuilder().addFilterChains(FilterChain.newBuilder().addFilters(
-                io.remora.xds.controlplane.EnvoyResources.typedStructFilter("p", XdsResources.RPC_PROXY,
+                io.remora.testkit.xds.EnvoyResources.typedStructFilter("p", XdsResources.RPC_PROXY,
                         "{\"protocol\":\"bolt\",\"route_config\":\"r\"}"))).build();
         Listener finalL = l;
         ConfigException e = assertThrows(ConfigException.class, () -> t.listener(finalL));
@@ -155,7 +155,7 @@ class XdsTranslatorTest {
                 .addAlpnProtocols("istio-peer-exchange").addAlpnProtocols("istio");
         var utc = io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.newBuilder()
                 .setCommonTlsContext(common).setSni("outbound_.9080_._.reviews.prod.svc.cluster.local").build();
-        Cluster c = io.remora.xds.controlplane.EnvoyResources.edsCluster("outbound|9080||reviews.prod", null)
+        Cluster c = io.remora.testkit.xds.EnvoyResources.edsCluster("outbound|9080||reviews.prod", null)
                 .toBuilder()
                 .addTransportSocketMatches(Cluster.TransportSocketMatch.newBuilder().setName("tlsMode-istio")
                         .setMatch(struct("{\"tlsMode\":\"istio\"}"))
@@ -209,7 +209,7 @@ class XdsTranslatorTest {
 
     @Test
     void outlierDetectionMapsOntoTheCoresErrorRatioIsolation() throws Exception {
-        Cluster c = io.remora.xds.controlplane.EnvoyResources.edsCluster("outbound|9080||reviews", null).toBuilder()
+        Cluster c = io.remora.testkit.xds.EnvoyResources.edsCluster("outbound|9080||reviews", null).toBuilder()
                 .setOutlierDetection(io.envoyproxy.envoy.config.cluster.v3.OutlierDetection.newBuilder()
                         .setInterval(Durations.fromSeconds(5)).setBaseEjectionTime(Durations.fromSeconds(15))
                         .setMaxEjectionPercent(UInt32Value.of(50))

@@ -1,5 +1,7 @@
 package io.remora.examples.xds;
 
+import io.remora.testkit.xds.ControlPlane;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.Message;

@@ -6,6 +6,7 @@ import io.remora.core.config.ConfigException;
 import io.remora.core.config.ConfigSnapshot;
 import io.remora.filters.rules.Governance;
 import io.remora.filters.rules.GovernanceRules;
+import io.remora.filters.rules.RuleKinds;
 import io.remora.filters.rules.RuleParser;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +33,8 @@ public final class GovernanceExtension implements SidecarExtension {
     public void start(SidecarContext ctx) {
         this.context = ctx;
         this.governance = Governance.of(ctx);
-        ctx.config().addValidator(RuleParser::parse);
+        RuleKinds kinds = governance.kinds();
+        ctx.config().addValidator(cfg -> RuleParser.parse(kinds, cfg));
         ctx.config().subscribe(this::publish);
         if (ctx.config().current() != null) {
             publish(ctx.config().current());
@@ -45,7 +47,7 @@ public final class GovernanceExtension implements SidecarExtension {
     private void publish(ConfigSnapshot snapshot) {
         GovernanceRules rules;
         try {
-            rules = RuleParser.parse(snapshot.source());
+            rules = RuleParser.parse(governance.kinds(), snapshot.source());
         } catch (ConfigException e) {
             // Validated before compiling; reaching here means a source bypassed validation: keep the running rules.
             log.error("governance rules of config version {} are invalid, keeping the running rules: {}",

@@ -29,8 +29,8 @@ import java.util.Map;
  *
  * <pre>
  * GET  /api/v1/rules               all rules, every kind
- * PUT  /api/v1/rules/{kind}        replace one kind's rules (body: JSON list); kind = rate_limit, circuit_breaker,
- *                                  fault_inject, access_control
+ * PUT  /api/v1/rules/{kind}        replace one kind's rules (body: JSON list); kind = each registered rule kind
+ *                                  (rate_limit, circuit_breaker, fault_inject, access_control)
  * GET  /api/v1/rules/export        the whole rule set, as import takes it
  * POST /api/v1/rules/import        replace the whole rule set
  * GET  /api/v1/rules/stats         per-rule counters and state
@@ -54,7 +54,7 @@ final class RulesAdmin {
         routes.register("GET", BASE + "/export", r -> json(governance.rules().document()));
         routes.register("POST", BASE + "/import", this::importRules);
         routes.register("GET", BASE + "/stats", r -> json(stats()));
-        for (String kind : RuleParser.KINDS) {
+        for (String kind : governance.kinds().names()) {
             routes.register("PUT", BASE + "/" + kind, r -> replaceKind(kind, r));
         }
     }
@@ -67,7 +67,7 @@ final class RulesAdmin {
         synchronized (this) {
             GovernanceRules next;
             try {
-                next = RuleParser.replaceKind(current(), kind, body);
+                next = RuleParser.replaceKind(governance.kinds(), current(), kind, body);
             } catch (ConfigException e) {
                 return AdminResponse.error(400, e.getMessage());
             }
@@ -78,12 +78,12 @@ final class RulesAdmin {
     private AdminResponse importRules(AdminRequest req) throws JsonProcessingException {
         JsonNode body = parseBody(req);
         if (body == null) {
-            return AdminResponse.error(400, "body must be a JSON object with " + RuleParser.KINDS);
+            return AdminResponse.error(400, "body must be a JSON object with " + governance.kinds().names());
         }
         synchronized (this) {
             GovernanceRules next;
             try {
-                next = RuleParser.parse(body, RuleParser.BASE_PATH);
+                next = RuleParser.parse(governance.kinds(), body, RuleParser.BASE_PATH);
             } catch (ConfigException e) {
                 return AdminResponse.error(400, e.getMessage());
             }
@@ -105,7 +105,7 @@ final class RulesAdmin {
     /** The rules of the running config (not just the published ones: the config is the one source of truth). */
     private GovernanceRules current() throws ConfigException {
         ConfigSnapshot s = context.config().current();
-        return s == null ? governance.rules() : RuleParser.parse(s.source());
+        return s == null ? governance.rules() : RuleParser.parse(governance.kinds(), s.source());
     }
 
     private AdminResponse apply(GovernanceRules next, String what) throws JsonProcessingException {
@@ -131,10 +131,10 @@ final class RulesAdmin {
 
     private ObjectNode stats() {
         ObjectNode out = mapper.createObjectNode();
-        for (String k : RuleParser.KINDS) {
+        for (String k : governance.kinds().names()) {
             out.putArray(k);
         }
-        for (ActiveRule s : governance.states()) {
+        for (ActiveRule<?> s : governance.states()) {
             RuleScope sc = s.scope();
             RuleCounters c = s.counters();
             ObjectNode o = ((ArrayNode) out.get(sc.kind())).addObject();
@@ -151,6 +151,9 @@ final class RulesAdmin {
             o.put("completed", c.completed.sum());
             o.put("exceptions", c.exceptions.sum());
             s.describeState(o);
+            if (s.shadowedBy() != null) {
+                o.put("shadowed_by", s.shadowedBy());
+            }
         }
         return out;
     }

@@ -1,7 +1,6 @@
 package io.remora.filters.auth;
 
-import io.remora.core.config.ConfigException;
-import io.remora.filters.rules.RuleReader;
+import io.remora.filters.rules.RuleConfig;
 import io.remora.filters.rules.RuleScope;
 
 /**
@@ -10,11 +9,7 @@ import io.remora.filters.rules.RuleScope;
  * matches. With several rules for the same call: any matching blacklist denies; if there are whitelists, the caller
  * must match at least one of them.
  */
-public record AccessRule(RuleScope scope, boolean whitelist) {
+public record AccessRule(RuleScope scope, boolean whitelist) implements RuleConfig {
 
     public static final String KIND = "access_control";
-
-    public static AccessRule parse(RuleReader r, RuleScope scope) throws ConfigException {
-        return new AccessRule(scope, r.choice("type", true, "whitelist", "blacklist").equals("whitelist"));
-    }
 }

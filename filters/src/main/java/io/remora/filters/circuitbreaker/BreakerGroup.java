@@ -3,7 +3,6 @@ package io.remora.filters.circuitbreaker;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.remora.filters.rules.ActiveRule;
-import io.remora.filters.rules.RuleCounters;
 import io.remora.filters.rules.RuleScope;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -14,42 +13,24 @@ import java.util.function.LongSupplier;
  * service/method; server side: the provided one). A rule naming one service and one method has exactly one breaker.
  * Bounded: past {@value #MAX_BREAKERS} keys, further ones share one overflow breaker.
  */
-public final class BreakerGroup implements ActiveRule {
+public final class BreakerGroup extends ActiveRule<CircuitBreakerRule> {
 
     static final int MAX_BREAKERS = 10_000;
 
-    private final CircuitBreakerRule rule;
     private final LongSupplier ticker;
-    private final RuleCounters counters = new RuleCounters();
     private final CircuitBreaker single;
     private final ConcurrentHashMap<String, ConcurrentHashMap<String, CircuitBreaker>> byService;
     private final AtomicInteger count = new AtomicInteger();
     private final CircuitBreaker overflow;
-    final String rejectMessage;
 
-    public BreakerGroup(CircuitBreakerRule rule, LongSupplier ticker) {
-        this.rule = rule;
+    BreakerGroup(CircuitBreakerKind kind, CircuitBreakerRule rule, LongSupplier ticker) {
+        super(kind, rule);
         this.ticker = ticker;
         RuleScope s = rule.scope();
         boolean one = !RuleScope.ANY.equals(s.service()) && !RuleScope.ANY.equals(s.method());
-        this.single = one ? new CircuitBreaker(rule, s.service() + "#" + s.method(), ticker) : null;
+        this.single = one ? new CircuitBreaker(this, s.service() + "#" + s.method(), ticker) : null;
         this.byService = one ? null : new ConcurrentHashMap<>();
-        this.overflow = one ? null : new CircuitBreaker(rule, "(overflow)", ticker);
-        this.rejectMessage = "circuit open by rule " + s.name();
-    }
-
-    public CircuitBreakerRule rule() {
-        return rule;
-    }
-
-    @Override
-    public RuleScope scope() {
-        return rule.scope();
-    }
-
-    @Override
-    public RuleCounters counters() {
-        return counters;
+        this.overflow = one ? null : new CircuitBreaker(this, "(overflow)", ticker);
     }
 
     CircuitBreaker breakerFor(String service, String method) {
@@ -71,7 +52,7 @@ public final class BreakerGroup implements ActiveRule {
         CircuitBreaker b = byService.computeIfAbsent(sv, k -> new ConcurrentHashMap<>())
                 .computeIfAbsent(m, k -> {
                     count.incrementAndGet();
-                    return new CircuitBreaker(rule, sv + "#" + m, ticker);
+                    return new CircuitBreaker(this, sv + "#" + m, ticker);
                 });
         return b;
     }

@@ -1,5 +1,7 @@
 package io.remora.filters.circuitbreaker;
 
+import io.remora.core.protocol.ResponseClass;
+import io.remora.filters.rules.Permit;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
@@ -19,12 +21,10 @@ public final class CircuitBreaker {
 
     public enum Phase { CLOSED, OPEN, HALF_OPEN }
 
-    /** What {@link #tryAcquire} decided. */
-    enum Decision { ALLOW, TRIAL, REJECT }
-
     private record State(Phase phase, long since, long until, SlidingWindow window) {
     }
 
+    private final BreakerGroup group;
     private final CircuitBreakerRule rule;
     private final String key;
     private final LongSupplier ticker;
@@ -33,14 +33,14 @@ public final class CircuitBreaker {
     private final long rtThresholdNanos;
     private final AtomicReference<State> state;
     /** Preallocated per-request markers, so admitting a call allocates nothing. */
-    final Permit normal = new Permit(this, false);
-    final Permit trial = new Permit(this, true);
+    private final Permit normal;
+    private final Permit trial;
 
-    record Permit(CircuitBreaker breaker, boolean trial) {
-    }
-
-    CircuitBreaker(CircuitBreakerRule rule, String key, LongSupplier ticker) {
-        this.rule = rule;
+    CircuitBreaker(BreakerGroup group, String key, LongSupplier ticker) {
+        this.group = group;
+        this.rule = group.rule();
+        this.normal = new Call(group, false);
+        this.trial = new Call(group, true);
         this.key = key;
         this.ticker = ticker;
         this.windowNanos = TimeUnit.SECONDS.toNanos(rule.windowSeconds());
@@ -61,36 +61,37 @@ public final class CircuitBreaker {
         return key;
     }
 
-    Decision tryAcquire() {
+    /** Lets a call through (closed), lets one trial through (open and due), or refuses it. */
+    Permit tryAcquire() {
         for (;;) {
             State s = state.get();
             if (s.phase == Phase.CLOSED) {
-                return Decision.ALLOW;
+                return normal;
             }
             long now = ticker.getAsLong();
             boolean due = s.phase == Phase.OPEN ? now - s.until >= 0 : now - s.since >= openNanos;
             if (!due) {
-                return Decision.REJECT;
+                return group.refuse();
             }
             if (state.compareAndSet(s, new State(Phase.HALF_OPEN, now, 0, null))) {
                 if (s.phase == Phase.OPEN) {
                     log.info("circuit breaker {} {} half-open: letting one trial call through", rule.scope().name(),
                             key);
                 }
-                return Decision.TRIAL;
+                return trial;
             }
         }
     }
 
-    /** A trial admitted by {@link #tryAcquire} will not run (a later filter refused the call): let the next one try. */
-    void abandonTrial() {
+    /** A trial admitted by {@link #tryAcquire} will not run (a later rule refused the call): let the next one try. */
+    private void abandonTrial() {
         State s = state.get();
         if (s.phase == Phase.HALF_OPEN) {
             state.compareAndSet(s, new State(Phase.OPEN, s.since, s.since, null));
         }
     }
 
-    void onComplete(boolean wasTrial, boolean error, long rtNanos) {
+    private void onComplete(boolean wasTrial, boolean error, long rtNanos) {
         long now = ticker.getAsLong();
         State s = state.get();
         if (wasTrial) {
@@ -118,6 +119,29 @@ public final class CircuitBreaker {
             log.warn("circuit breaker {} {} opened for {} ms: {} calls, {} errors, avg rt {} ms in the last {} s",
                     rule.scope().name(), key, rule.openDurationMs(), c.calls(), c.errors(),
                     TimeUnit.NANOSECONDS.toMillis(c.avgRtNanos()), rule.windowSeconds());
+        }
+    }
+
+    /** One admitted call: its outcome is fed to the breaker's window, or judges the trial. */
+    private final class Call extends Permit {
+
+        private final boolean isTrial;
+
+        Call(BreakerGroup group, boolean isTrial) {
+            super(group, false);
+            this.isTrial = isTrial;
+        }
+
+        @Override
+        protected void complete(ResponseClass result, long durationNanos) {
+            onComplete(isTrial, result.isError(), durationNanos);
+        }
+
+        @Override
+        protected void release() {
+            if (isTrial) {
+                abandonTrial();
+            }
         }
     }
 }

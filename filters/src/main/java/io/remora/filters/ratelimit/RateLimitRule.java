@@ -1,7 +1,6 @@
 package io.remora.filters.ratelimit;
 
-import io.remora.core.config.ConfigException;
-import io.remora.filters.rules.RuleReader;
+import io.remora.filters.rules.RuleConfig;
 import io.remora.filters.rules.RuleScope;
 
 /**
@@ -10,28 +9,10 @@ import io.remora.filters.rules.RuleScope;
  * one unit's worth of tokens times the coefficient; it starts full. {@code concurrency}: at most {@code threshold}
  * calls in flight.
  */
-public record RateLimitRule(RuleScope scope, boolean concurrency, long threshold, long unitMs, double coefficient) {
+public record RateLimitRule(RuleScope scope, boolean concurrency, long threshold, long unitMs, double coefficient)
+        implements RuleConfig {
 
     public static final String KIND = "rate_limit";
-    static final long MAX_THRESHOLD = 1_000_000_000L;
-
-    public static RateLimitRule parse(RuleReader r, RuleScope scope) throws ConfigException {
-        boolean concurrency = r.choice("type", true, "qps", "concurrency").equals("concurrency");
-        long threshold = r.integer("threshold", null, 1, MAX_THRESHOLD);
-        long unit = 1000;
-        double coefficient = 1.0;
-        if (concurrency) {
-            for (String f : new String[] {"unit_ms", "bucket_coefficient"}) {
-                if (r.has(f)) {
-                    throw r.error(f, "applies to type qps only");
-                }
-            }
-        } else {
-            unit = r.integer("unit_ms", 1000L, 1, 3_600_000);
-            coefficient = r.number("bucket_coefficient", 1.0, 0, true, 1000);
-        }
-        return new RateLimitRule(scope, concurrency, threshold, unit, coefficient);
-    }
 
     /** Bucket capacity in tokens. */
     public double capacity() {

@@ -1,52 +1,55 @@
 package io.remora.filters.rules;
 
 import io.remora.core.filter.Direction;
-import io.remora.filters.auth.AccessState;
-import io.remora.filters.circuitbreaker.BreakerGroup;
-import io.remora.filters.fault.FaultState;
-import io.remora.filters.ratelimit.RateLimiter;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
-/** The enforced rules of one published rule set, indexed per kind and direction. Immutable. */
-public final class ActiveRules {
+/**
+ * The enforced rules of one published rule set: one {@link RuleIndex} per kind and direction, in a flat array a
+ * filter reads at its fixed slot. Immutable; replaced whole on publish.
+ */
+final class ActiveRules {
 
-    static final ActiveRules EMPTY = new ActiveRules(List.of(), List.of(), List.of(), List.of());
+    private static final Direction[] DIRECTIONS = Direction.values();
 
-    private final RuleIndex<RateLimiter>[] rateLimit;
-    private final RuleIndex<BreakerGroup>[] circuitBreaker;
-    private final RuleIndex<FaultState>[] faultInject;
-    private final RuleIndex<AccessState>[] accessControl;
+    private final RuleIndex[] indexes;
 
-    ActiveRules(List<RateLimiter> rl, List<BreakerGroup> cb, List<FaultState> fi, List<AccessState> ac) {
-        rateLimit = split(rl, RateLimiter[]::new);
-        circuitBreaker = split(cb, BreakerGroup[]::new);
-        faultInject = split(fi, FaultState[]::new);
-        accessControl = split(ac, AccessState[]::new);
+    private ActiveRules(RuleIndex[] indexes) {
+        this.indexes = indexes;
     }
 
-    @SuppressWarnings("unchecked")
-    private static <T extends ActiveRule> RuleIndex<T>[] split(List<T> rules,
-                                                                java.util.function.IntFunction<T[]> arrays) {
-        RuleIndex<T>[] out = new RuleIndex[Direction.values().length];
-        for (Direction d : Direction.values()) {
-            out[d.ordinal()] = RuleIndex.of(rules.stream().filter(r -> r.scope().direction() == d).toList(), arrays);
+    /** No rules, for {@code kinds} kinds. */
+    static ActiveRules empty(int kinds) {
+        RuleIndex[] idx = new RuleIndex[kinds * DIRECTIONS.length];
+        Arrays.fill(idx, RuleIndex.EMPTY);
+        return new ActiveRules(idx);
+    }
+
+    /** Indexes the rules of each kind ({@code applying.get(k)}: kind k's rules for this sidecar, config order). */
+    static ActiveRules of(List<RuleKind<?, ?>> kinds, List<List<ActiveRule<?>>> applying) {
+        RuleIndex[] idx = new RuleIndex[kinds.size() * DIRECTIONS.length];
+        for (int k = 0; k < kinds.size(); k++) {
+            List<ActiveRule<?>> enforced = kinds.get(k).enforcedUnchecked(applying.get(k));
+            for (Direction d : DIRECTIONS) {
+                List<ActiveRule<?>> mine = new ArrayList<>();
+                for (ActiveRule<?> r : enforced) {
+                    if (r.scope().direction() == d) {
+                        mine.add(r);
+                    }
+                }
+                idx[slot(k, d)] = RuleIndex.of(mine);
+            }
         }
-        return out;
+        return new ActiveRules(idx);
     }
 
-    public RuleIndex<RateLimiter> rateLimit(Direction d) {
-        return rateLimit[d.ordinal()];
+    static int slot(int kind, Direction d) {
+        return kind * DIRECTIONS.length + d.ordinal();
     }
 
-    public RuleIndex<BreakerGroup> circuitBreaker(Direction d) {
-        return circuitBreaker[d.ordinal()];
-    }
-
-    public RuleIndex<FaultState> faultInject(Direction d) {
-        return faultInject[d.ordinal()];
-    }
-
-    public RuleIndex<AccessState> accessControl(Direction d) {
-        return accessControl[d.ordinal()];
+    /** The rules of the kind and direction at {@code slot} for {@code service}, or null when there are none. */
+    RuleIndex.Methods forService(int slot, String service) {
+        return indexes[slot].forService(service);
     }
 }

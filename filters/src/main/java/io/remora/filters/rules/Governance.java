@@ -1,21 +1,11 @@
 package io.remora.filters.rules;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.remora.core.SidecarContext;
-import io.remora.core.config.ConfigException;
-import io.remora.filters.auth.AccessRule;
-import io.remora.filters.auth.AccessState;
-import io.remora.filters.circuitbreaker.BreakerGroup;
-import io.remora.filters.circuitbreaker.CircuitBreakerRule;
-import io.remora.filters.fault.FaultRule;
-import io.remora.filters.fault.FaultState;
-import io.remora.filters.ratelimit.RateLimitRule;
-import io.remora.filters.ratelimit.RateLimiter;
-import io.remora.filters.ratelimit.RateLimiters;
+import io.remora.core.filter.Direction;
+import io.remora.core.filter.StreamFilter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -30,31 +20,35 @@ import java.util.function.LongSupplier;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The governance state of one sidecar: the published rule set, and the run-time state of every rule (buckets,
- * breakers, counters) kept in a registry keyed by rule identity (kind + full content), so a rule that is unchanged
- * across a replacement keeps its state. Filters read {@link #active()} (one volatile read per request); publishing
- * swaps it whole.
+ * The governance state of one sidecar: its rule kinds, the published rule set, and the run-time state of every rule
+ * (buckets, breakers, counters) kept in a registry keyed by rule identity (kind + full content), so a rule that is
+ * unchanged across a replacement keeps its state. Filters read {@link #active()} (one volatile read per request);
+ * publishing (config thread, synchronized) swaps it whole.
  */
 public final class Governance {
 
     private static final Map<SidecarContext, Governance> BY_SIDECAR = Collections.synchronizedMap(new WeakHashMap<>());
 
     private final SidecarContext sidecar;
+    private final RuleKinds kinds;
     private final LongSupplier ticker;
     private final DoubleSupplier random;
     /** Guarded by this. */
-    private final Map<String, ActiveRule> registry = new HashMap<>();
+    private final Map<String, ActiveRule<?>> registry = new HashMap<>();
     /** Guarded by this: the meters registered per rule state. */
-    private final Map<ActiveRule, List<Meter>> meters = new HashMap<>();
-    private volatile ActiveRules active = ActiveRules.EMPTY;
-    private volatile GovernanceRules rules = GovernanceRules.EMPTY;
+    private final Map<ActiveRule<?>, List<Meter>> meters = new HashMap<>();
+    private volatile ActiveRules active;
+    private volatile GovernanceRules rules;
     /** All rule states of the published set, in config order (kind by kind). */
-    private volatile List<ActiveRule> all = List.of();
+    private volatile List<ActiveRule<?>> all = List.of();
 
-    Governance(SidecarContext sidecar, LongSupplier ticker, DoubleSupplier random) {
+    Governance(SidecarContext sidecar, RuleKinds kinds, LongSupplier ticker, DoubleSupplier random) {
         this.sidecar = sidecar;
+        this.kinds = Objects.requireNonNull(kinds, "kinds");
         this.ticker = Objects.requireNonNull(ticker, "ticker");
         this.random = Objects.requireNonNull(random, "random");
+        this.active = ActiveRules.empty(kinds.all().size());
+        this.rules = GovernanceRules.empty(kinds);
     }
 
     /** The governance of {@code sidecar}, created on first use (null: a detached one, for config validation). */
@@ -68,30 +62,16 @@ public final class Governance {
         }
     }
 
-    /** A governance with an injected clock and random source (tests). */
+    /** A governance with an injected clock and random source (tests), and the kinds on the class path. */
     public static Governance create(SidecarContext sidecar, LongSupplier ticker, DoubleSupplier random) {
-        return new Governance(sidecar, ticker, random);
+        return new Governance(sidecar, RuleKinds.load(), ticker, random);
     }
 
     public static void forget(SidecarContext sidecar) {
         BY_SIDECAR.remove(sidecar);
     }
 
-    /** Governance filters take no config of their own: null or {@code {}}. */
-    public static void checkFilterConfig(JsonNode config) throws ConfigException {
-        if (config == null || config.isNull() || config.isMissingNode()) {
-            return;
-        }
-        if (!config.isObject()) {
-            throw new ConfigException("", "must be an object (the rules live in " + RuleParser.BASE_PATH + ")");
-        }
-        if (config.size() > 0) {
-            throw new ConfigException(config.fieldNames().next(), "unknown field (the rules live in "
-                    + RuleParser.BASE_PATH + ")");
-        }
-    }
-
-    public ActiveRules active() {
+    ActiveRules active() {
         return active;
     }
 
@@ -107,12 +87,22 @@ public final class Governance {
         return ticker;
     }
 
-    public List<ActiveRule> states() {
+    public RuleKinds kinds() {
+        return kinds;
+    }
+
+    public List<ActiveRule<?>> states() {
         return all;
     }
 
-    SidecarContext sidecar() {
-        return sidecar;
+    /** The filter applying {@code kind}'s rules on listeners of {@code direction} (config thread; tests). */
+    public StreamFilter filter(String kind, Direction direction) {
+        int k = kinds.names().indexOf(kind);
+        if (k < 0) {
+            throw new IllegalStateException("rule kind " + kind + " is not listed in "
+                    + "META-INF/services/" + RuleKind.class.getName());
+        }
+        return new GovernanceFilter<>(kinds.all().get(k), this, ActiveRules.slot(k, direction));
     }
 
     /**
@@ -120,11 +110,10 @@ public final class Governance {
      * known keep their state; state of rules no longer present is dropped with its meters.
      */
     public synchronized void publish(GovernanceRules next, String localApp) {
-        Map<String, Object> wanted = new LinkedHashMap<>();
-        next.rateLimit().forEach(r -> wanted.put(r.scope().identity(), r));
-        next.circuitBreaker().forEach(r -> wanted.put(r.scope().identity(), r));
-        next.faultInject().forEach(r -> wanted.put(r.scope().identity(), r));
-        next.accessControl().forEach(r -> wanted.put(r.scope().identity(), r));
+        Map<String, RuleConfig> wanted = new LinkedHashMap<>();
+        for (String kind : kinds.names()) {
+            next.rules(kind).forEach(r -> wanted.put(r.scope().identity(), r));
+        }
         // Drop the state (and meters) of rules that are gone before registering meters of their replacements.
         for (var it = registry.entrySet().iterator(); it.hasNext(); ) {
             var e = it.next();
@@ -133,72 +122,30 @@ public final class Governance {
                 it.remove();
             }
         }
-        List<RateLimiter> rl = new ArrayList<>();
-        List<BreakerGroup> cb = new ArrayList<>();
-        List<FaultState> fi = new ArrayList<>();
-        List<AccessState> ac = new ArrayList<>();
-        List<ActiveRule> states = new ArrayList<>();
-        for (Map.Entry<String, Object> e : wanted.entrySet()) {
-            ActiveRule s = registry.get(e.getKey());
+        List<List<ActiveRule<?>>> applying = new ArrayList<>();
+        for (int k = 0; k < kinds.all().size(); k++) {
+            applying.add(new ArrayList<>());
+        }
+        List<ActiveRule<?>> states = new ArrayList<>();
+        for (Map.Entry<String, RuleConfig> e : wanted.entrySet()) {
+            ActiveRule<?> s = registry.get(e.getKey());
+            int k = kinds.names().indexOf(e.getValue().scope().kind());
             if (s == null) {
-                s = newState(e.getValue());
+                s = kinds.all().get(k).activateUnchecked(e.getValue(), this);
                 registry.put(e.getKey(), s);
                 register(s);
             }
             states.add(s);
-            if (!s.scope().appliesTo(localApp)) {
-                continue;
-            }
-            if (s instanceof RateLimiter x) {
-                rl.add(x);
-            } else if (s instanceof BreakerGroup x) {
-                cb.add(x);
-            } else if (s instanceof FaultState x) {
-                fi.add(x);
-            } else if (s instanceof AccessState x) {
-                ac.add(x);
+            if (s.scope().appliesTo(localApp)) {
+                applying.get(k).add(s);
             }
         }
-        this.active = new ActiveRules(smallestWins(rl), cb, fi, ac);
+        this.active = ActiveRules.of(kinds.all(), applying);
         this.all = List.copyOf(states);
         this.rules = next;
     }
 
-    /** Among rate limits of the same traffic, type and mode, only the smallest limit is enforced. */
-    private static List<RateLimiter> smallestWins(List<RateLimiter> rules) {
-        Map<String, RateLimiter> smallest = new HashMap<>();
-        for (RateLimiter r : rules) {
-            String k = RateLimiters.groupKey(r);
-            RateLimiter cur = smallest.get(k);
-            if (cur == null || RateLimiters.limit(r) < RateLimiters.limit(cur)) {
-                smallest.put(k, r);
-            }
-        }
-        List<RateLimiter> out = new ArrayList<>();
-        for (RateLimiter r : rules) {
-            RateLimiter winner = smallest.get(RateLimiters.groupKey(r));
-            if (winner == r) {
-                r.shadowedBy(null);
-                out.add(r);
-            } else {
-                r.shadowedBy(winner.scope().name());
-            }
-        }
-        return out;
-    }
-
-    private ActiveRule newState(Object def) {
-        if (def instanceof RateLimitRule r) {
-            return new RateLimiter(r, ticker);
-        } else if (def instanceof CircuitBreakerRule r) {
-            return new BreakerGroup(r, ticker);
-        } else if (def instanceof FaultRule r) {
-            return new FaultState(r);
-        }
-        return new AccessState((AccessRule) def);
-    }
-
-    private void register(ActiveRule s) {
+    private void register(ActiveRule<?> s) {
         if (sidecar == null || sidecar.metrics() == null) {
             return;
         }
@@ -210,19 +157,10 @@ public final class Governance {
         list.add(counter(m, kind, name, "passed", c, x -> x.passed.sum()));
         list.add(counter(m, kind, name, "rejected", c, x -> x.rejected.sum()));
         list.add(counter(m, kind, name, "observed_rejected", c, x -> x.observed.sum()));
-        if (s instanceof FaultState) {
+        if (s.kind().injects()) {
             list.add(counter(m, kind, name, "injected", c, x -> x.injected.sum()));
         }
-        if (s instanceof BreakerGroup g) {
-            list.add(Gauge.builder("remora.governance.breakers.open", g, BreakerGroup::openCount)
-                    .description("circuit breakers of the rule that are open or half-open")
-                    .tags("rule", name).register(m));
-        }
-        if (s instanceof RateLimiter r) {
-            list.add(Gauge.builder("remora.governance.concurrency", r, RateLimiter::concurrency)
-                    .description("calls in flight admitted by the rate limit rule")
-                    .tags("rule", name).register(m));
-        }
+        s.kind().metersUnchecked(s, m, list);
         meters.put(s, list);
     }
 
@@ -234,7 +172,7 @@ public final class Governance {
                 .register(m);
     }
 
-    private void unregister(ActiveRule s) {
+    private void unregister(ActiveRule<?> s) {
         List<Meter> list = meters.remove(s);
         if (list != null && sidecar != null) {
             list.forEach(sidecar.metrics()::remove);
@@ -245,8 +183,8 @@ public final class Governance {
     public synchronized void clear() {
         registry.values().forEach(this::unregister);
         registry.clear();
-        active = ActiveRules.EMPTY;
+        active = ActiveRules.empty(kinds.all().size());
         all = List.of();
-        rules = GovernanceRules.EMPTY;
+        rules = GovernanceRules.empty(kinds);
     }
 }

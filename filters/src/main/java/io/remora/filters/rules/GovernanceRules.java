@@ -2,29 +2,29 @@ package io.remora.filters.rules;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.remora.filters.auth.AccessRule;
-import io.remora.filters.circuitbreaker.CircuitBreakerRule;
-import io.remora.filters.fault.FaultRule;
-import io.remora.filters.ratelimit.RateLimitRule;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One validated rule set (all kinds), immutable.
  *
+ * @param byKind   each kind's rules, in config order, by kind name
  * @param document the rules as JSON with every kind present (empty lists for none), each rule exactly as given: what
  *                 export writes and import reads
  */
-public record GovernanceRules(List<RateLimitRule> rateLimit, List<CircuitBreakerRule> circuitBreaker,
-                              List<FaultRule> faultInject, List<AccessRule> accessControl, ObjectNode document) {
+public record GovernanceRules(Map<String, List<RuleConfig>> byKind, ObjectNode document) {
 
-    public static final GovernanceRules EMPTY = new GovernanceRules(List.of(), List.of(), List.of(), List.of(),
-            emptyDocument());
-
-    private static ObjectNode emptyDocument() {
+    /** No rules of any of {@code kinds}. */
+    public static GovernanceRules empty(RuleKinds kinds) {
         ObjectNode d = JsonNodeFactory.instance.objectNode();
-        for (String k : RuleParser.KINDS) {
+        for (String k : kinds.names()) {
             d.putArray(k);
         }
-        return d;
+        return new GovernanceRules(Map.of(), d);
+    }
+
+    /** The rules of kind {@code kind}, in config order. */
+    public List<RuleConfig> rules(String kind) {
+        return byKind.getOrDefault(kind, List.of());
     }
 }

@@ -7,99 +7,90 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.remora.core.config.ConfigException;
 import io.remora.core.config.SidecarConfig;
 import io.remora.core.filter.Direction;
-import io.remora.filters.auth.AccessRule;
-import io.remora.filters.circuitbreaker.CircuitBreakerRule;
 import io.remora.filters.condition.Condition;
 import io.remora.filters.condition.ConditionSet;
 import io.remora.filters.condition.Field;
 import io.remora.filters.condition.Operator;
-import io.remora.filters.fault.FaultRule;
-import io.remora.filters.ratelimit.RateLimitRule;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 /**
- * Validates and compiles the {@code extensions.governance} section. Every error is a {@link ConfigException} whose
- * path names the rule's position and field, and whose message names the rule.
+ * Validates and compiles the {@code extensions.governance} section: the fields every rule has here, each kind's own
+ * fields by its {@link RuleKind#parse}. Every error is a {@link ConfigException} whose path names the rule's position
+ * and field, and whose message names the rule.
  */
 public final class RuleParser {
 
     /** The key under {@link SidecarConfig#extensions()}. */
     public static final String EXTENSION_KEY = "governance";
     public static final String BASE_PATH = "extensions." + EXTENSION_KEY;
-    public static final List<String> KINDS = List.of(RateLimitRule.KIND, CircuitBreakerRule.KIND, FaultRule.KIND,
-            AccessRule.KIND);
 
     private RuleParser() {
     }
 
     /** The governance rules of {@code config} (empty when it has none). */
-    public static GovernanceRules parse(SidecarConfig config) throws ConfigException {
+    public static GovernanceRules parse(RuleKinds kinds, SidecarConfig config) throws ConfigException {
         JsonNode g = config.extensions() == null ? null : config.extensions().get(EXTENSION_KEY);
-        return parse(g, BASE_PATH);
+        return parse(kinds, g, BASE_PATH);
     }
 
-    public static GovernanceRules parse(JsonNode governance, String path) throws ConfigException {
+    public static GovernanceRules parse(RuleKinds kinds, JsonNode governance, String path) throws ConfigException {
         if (governance == null || governance.isNull()) {
-            return GovernanceRules.EMPTY;
+            return GovernanceRules.empty(kinds);
         }
         if (!governance.isObject()) {
-            throw new ConfigException(path, "must be an object with " + KINDS + ", was " + governance.getNodeType());
+            throw new ConfigException(path, "must be an object with " + kinds.names() + ", was "
+                    + governance.getNodeType());
         }
         for (Iterator<String> it = governance.fieldNames(); it.hasNext(); ) {
             String k = it.next();
-            if (!KINDS.contains(k)) {
-                throw new ConfigException(path + "." + k, "unknown rule kind (one of " + KINDS + ")");
+            if (kinds.named(k) == null) {
+                throw new ConfigException(path + "." + k, "unknown rule kind (one of " + kinds.names() + ")");
             }
         }
-        List<RateLimitRule> rl = new ArrayList<>();
-        List<CircuitBreakerRule> cb = new ArrayList<>();
-        List<FaultRule> fi = new ArrayList<>();
-        List<AccessRule> ac = new ArrayList<>();
+        Map<String, List<RuleConfig>> byKind = new HashMap<>();
         ObjectNode normalized = JsonNodeFactory.instance.objectNode();
-        for (String kind : KINDS) {
-            String kp = path + "." + kind;
-            JsonNode list = governance.get(kind);
-            ArrayNode out = normalized.putArray(kind);
-            if (list == null || list.isNull()) {
-                continue;
-            }
-            if (!list.isArray()) {
-                throw new ConfigException(kp, "must be a list of rules, was " + list.getNodeType());
-            }
-            Set<String> names = new HashSet<>();
-            for (int i = 0; i < list.size(); i++) {
-                JsonNode node = list.get(i);
-                RuleReader r = new RuleReader(node, kp + "[" + i + "]");
-                RuleScope scope = scope(r, kind, node);
-                if (!names.add(scope.name())) {
-                    throw r.error("name", "duplicate rule name \"" + scope.name() + "\" in " + kind);
+        for (RuleKind<?, ?> kind : kinds.all()) {
+            String kp = path + "." + kind.name();
+            JsonNode list = governance.get(kind.name());
+            ArrayNode out = normalized.putArray(kind.name());
+            List<RuleConfig> parsed = new ArrayList<>();
+            if (list != null && !list.isNull()) {
+                if (!list.isArray()) {
+                    throw new ConfigException(kp, "must be a list of rules, was " + list.getNodeType());
                 }
-                switch (kind) {
-                    case RateLimitRule.KIND -> rl.add(RateLimitRule.parse(r, scope));
-                    case CircuitBreakerRule.KIND -> cb.add(CircuitBreakerRule.parse(r, scope));
-                    case FaultRule.KIND -> fi.add(FaultRule.parse(r, scope));
-                    default -> ac.add(AccessRule.parse(r, scope));
+                Set<String> names = new HashSet<>();
+                for (int i = 0; i < list.size(); i++) {
+                    JsonNode node = list.get(i);
+                    RuleReader r = new RuleReader(node, kp + "[" + i + "]");
+                    RuleScope scope = scope(r, kind.name(), node);
+                    if (!names.add(scope.name())) {
+                        throw r.error("name", "duplicate rule name \"" + scope.name() + "\" in " + kind.name());
+                    }
+                    parsed.add(kind.parse(r, scope));
+                    r.finish();
+                    out.add(node.deepCopy());
                 }
-                r.finish();
-                out.add(node.deepCopy());
             }
+            byKind.put(kind.name(), List.copyOf(parsed));
         }
-        return new GovernanceRules(List.copyOf(rl), List.copyOf(cb), List.copyOf(fi), List.copyOf(ac), normalized);
+        return new GovernanceRules(Map.copyOf(byKind), normalized);
     }
 
     /** Validates one kind's rule list (the body of {@code PUT /api/v1/rules/{kind}}) in the context of the others. */
-    public static GovernanceRules replaceKind(GovernanceRules current, String kind, JsonNode list)
+    public static GovernanceRules replaceKind(RuleKinds kinds, GovernanceRules current, String kind, JsonNode list)
             throws ConfigException {
         ObjectNode doc = current.document().deepCopy();
         doc.set(kind, list);
-        return parse(doc, BASE_PATH);
+        return parse(kinds, doc, BASE_PATH);
     }
 
     private static RuleScope scope(RuleReader r, String kind, JsonNode node) throws ConfigException {

@@ -1,7 +1,6 @@
 package io.remora.filters.rules;
 
 import io.remora.core.filter.Direction;
-import io.remora.core.filter.RequestContext;
 import io.remora.filters.condition.ConditionSet;
 
 /**
@@ -16,17 +15,14 @@ public record RuleScope(String kind, String name, String app, Direction directio
 
     public static final String ANY = "*";
 
-    /** Method and conditions (the service is matched by the index). */
-    public boolean matches(RequestContext ctx) {
-        if (!ANY.equals(method) && !method.equals(ctx.request().method())) {
-            return false;
-        }
-        return conditions.matches(ctx);
-    }
-
     /** True when the rule is on and meant for {@code localApp}'s sidecar. */
     boolean appliesTo(String localApp) {
         return enabled && (ANY.equals(app) || app.equals(localApp));
+    }
+
+    /** {@code service#method}, as the per-second logs name a rule's traffic. */
+    public String resource() {
+        return service + "#" + method;
     }
 
     public String mode() {

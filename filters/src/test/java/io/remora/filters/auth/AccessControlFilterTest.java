@@ -5,9 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.remora.core.filter.Direction;
 import io.remora.core.filter.FilterStatus;
+import io.remora.core.filter.StreamFilter;
 import io.remora.core.protocol.ProxyError;
 import io.remora.filters.rules.ActiveRule;
-import io.remora.filters.testing.FakeCall;
+import io.remora.testkit.filter.FakeCall;
 import io.remora.filters.testing.Rules;
 import org.junit.jupiter.api.Test;
 
@@ -15,7 +16,7 @@ class AccessControlFilterTest {
 
     static final String SVC = "com.example.HelloService:1.0";
     private final Rules rules = new Rules();
-    private final AccessControlFilter filter = new AccessControlFilter(rules.governance, Direction.INBOUND);
+    private final StreamFilter filter = rules.governance.filter(AccessRule.KIND, Direction.INBOUND);
 
     private static String acl(String name, String type, String cond, String extra) {
         return rule(name, SVC, "\"type\":\"" + type + "\",\"conditions\":[" + cond + "]" + extra)
@@ -31,7 +32,7 @@ class AccessControlFilterTest {
         return FakeCall.to(SVC, "sayHello").callerApp(app).callerIp(ip).direction(Direction.INBOUND);
     }
 
-    private ActiveRule state(String name) {
+    private ActiveRule<?> state(String name) {
         return rules.governance.states().stream().filter(r -> r.scope().name().equals(name)).findFirst().orElseThrow();
     }
 
@@ -97,7 +98,7 @@ class AccessControlFilterTest {
     void clientSideRulesDoNotApplyOnTheServerSide() {
         rules.publish("{\"access_control\":[" + rule("client", SVC, "\"type\":\"blacklist\"") + "]}");
         assertEquals(FilterStatus.CONTINUE, filter.onRequest(from("shop", "10.0.0.1")));
-        AccessControlFilter outbound = new AccessControlFilter(rules.governance, Direction.OUTBOUND);
+        StreamFilter outbound = rules.governance.filter(AccessRule.KIND, Direction.OUTBOUND);
         assertEquals(FilterStatus.STOP, outbound.onRequest(FakeCall.to(SVC, "m")));
     }
 }

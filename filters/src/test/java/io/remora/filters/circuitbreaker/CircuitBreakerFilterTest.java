@@ -5,10 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.remora.core.filter.Direction;
 import io.remora.core.filter.FilterStatus;
+import io.remora.core.filter.StreamFilter;
 import io.remora.core.protocol.ProxyError;
 import io.remora.core.protocol.ResponseClass;
 import io.remora.filters.rules.ActiveRule;
-import io.remora.filters.testing.FakeCall;
+import io.remora.testkit.filter.FakeCall;
 import io.remora.filters.testing.Rules;
 import org.junit.jupiter.api.Test;
 
@@ -17,7 +18,7 @@ class CircuitBreakerFilterTest {
     static final String SVC = "com.example.HelloService:1.0";
     static final long MS = 1_000_000L;
     private final Rules rules = new Rules();
-    private final CircuitBreakerFilter filter = new CircuitBreakerFilter(rules.governance, Direction.OUTBOUND);
+    private final StreamFilter filter = rules.governance.filter(CircuitBreakerRule.KIND, Direction.OUTBOUND);
 
     private static String errorRatio(String extra) {
         return "{\"circuit_breaker\":[" + rule("cb", SVC, "\"method\":\"sayHello\",\"type\":\"error_ratio\","
@@ -34,7 +35,7 @@ class CircuitBreakerFilterTest {
     }
 
     private BreakerGroup group() {
-        for (ActiveRule r : rules.governance.states()) {
+        for (ActiveRule<?> r : rules.governance.states()) {
             if (r instanceof BreakerGroup g) {
                 return g;
             }
@@ -178,6 +179,18 @@ class CircuitBreakerFilterTest {
         assertEquals(FilterStatus.CONTINUE, call(ResponseClass.OK));
         assertEquals(2, group().counters().observed.sum());
         assertEquals(0, group().counters().rejected.sum());
+    }
+
+    @Test
+    void callRefusedByALaterRuleIsNotCountedPassedByAnEarlierOne() {
+        rules.publish("{\"circuit_breaker\":[" + rule("roomy", SVC, "\"type\":\"error_ratio\",\"min_requests\":100,"
+                + "\"error_ratio_threshold\":1") + "," + rule("strict", SVC, "\"type\":\"error_ratio\","
+                + "\"min_requests\":1,\"error_ratio_threshold\":1") + "]}");
+        call(ResponseClass.RPC_ERROR);
+        assertEquals(FilterStatus.STOP, filter.onRequest(FakeCall.to(SVC, "sayHello")));
+        ActiveRule<?> roomy = rules.governance.states().get(0);
+        assertEquals(1, roomy.counters().passed.sum(), "the second call was rolled back, not passed");
+        assertEquals(1, rules.governance.states().get(1).counters().rejected.sum());
     }
 
     @Test

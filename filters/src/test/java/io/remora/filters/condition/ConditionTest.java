@@ -6,9 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.remora.core.filter.Direction;
 import io.remora.filters.rules.Governance;
+import io.remora.filters.rules.RuleKinds;
 import io.remora.filters.rules.RuleParser;
 import io.remora.filters.rules.RuleScope;
-import io.remora.filters.testing.FakeCall;
+import io.remora.testkit.filter.FakeCall;
 import io.remora.core.config.ConfigLoader;
 import io.remora.filters.rules.GovernanceRules;
 import java.util.List;
@@ -83,13 +84,13 @@ class ConditionTest {
     @Test
     void allConditionsMustHoldAndEmptyMatchesAll() throws Exception {
         assertTrue(ConditionSet.ALL.matches(call()));
-        GovernanceRules r = RuleParser.parse(ConfigLoader.mapper().readTree("""
+        GovernanceRules r = RuleParser.parse(RuleKinds.load(), ConfigLoader.mapper().readTree("""
                 {"access_control":[{"name":"a","direction":"client","service":"*","type":"whitelist","conditions":[
                   {"source":"system","field":"caller_app","operator":"equals","value":"shop"},
                   {"source":"header","field":"x-env","operator":"not_in","values":["prod","stage"]},
                   {"source":"system","field":"caller_ip","operator":"regex","value":"10\\\\.1\\\\..*"}]}]}
                 """), RuleParser.BASE_PATH);
-        RuleScope s = r.accessControl().get(0).scope();
+        RuleScope s = r.rules("access_control").get(0).scope();
         assertEquals(3, s.conditions().size());
         assertTrue(s.conditions().matches(call()));
         assertFalse(s.conditions().matches(call().header("x-env", "prod")));

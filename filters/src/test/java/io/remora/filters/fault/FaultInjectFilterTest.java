@@ -7,10 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.netty.channel.DefaultEventLoop;
 import io.remora.core.filter.Direction;
 import io.remora.core.filter.FilterStatus;
+import io.remora.core.filter.StreamFilter;
 import io.remora.core.protocol.ProxyError;
 import io.remora.core.protocol.ResponseClass;
 import io.remora.filters.rules.ActiveRule;
-import io.remora.filters.testing.FakeCall;
+import io.remora.testkit.filter.FakeCall;
 import io.remora.filters.testing.Rules;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -20,12 +21,12 @@ class FaultInjectFilterTest {
 
     static final String SVC = "com.example.HelloService:1.0";
     private final Rules rules = new Rules();
-    private final FaultInjectFilter filter = new FaultInjectFilter(rules.governance, Direction.OUTBOUND);
+    private final StreamFilter filter = rules.governance.filter(FaultRule.KIND, Direction.OUTBOUND);
 
-    private FaultState state(String name) {
-        for (ActiveRule r : rules.governance.states()) {
+    private ActiveRule<?> state(String name) {
+        for (ActiveRule<?> r : rules.governance.states()) {
             if (r.scope().name().equals(name)) {
-                return (FaultState) r;
+                return r;
             }
         }
         throw new AssertionError(name);
@@ -63,8 +64,8 @@ class FaultInjectFilterTest {
 
     @Test
     void zeroAndHundredPercentAreExact() {
-        assertTrue(FaultInjectFilter.sampled(100, () -> 0.999999));
-        assertTrue(!FaultInjectFilter.sampled(0, () -> 0.0));
+        assertTrue(FaultInjectKind.sampled(100, () -> 0.999999));
+        assertTrue(!FaultInjectKind.sampled(0, () -> 0.0));
     }
 
     @Test
@@ -86,6 +87,23 @@ class FaultInjectFilterTest {
         filter.onRequest(other);
         assertEquals(1, gray.nativeStatus);
         assertEquals(2, other.nativeStatus);
+    }
+
+    @Test
+    void firstRuleInConfigOrderWinsAcrossServiceAndMethodWildcards() {
+        rules.publish("{\"fault_inject\":[" + rule("any-service", "*", "\"method\":\"m\",\"type\":\"abort\","
+                + "\"abort_status\":1") + "," + rule("any-method", SVC, "\"type\":\"abort\",\"abort_status\":2") + ","
+                + rule("exact", SVC, "\"method\":\"m\",\"type\":\"abort\",\"abort_status\":3") + "]}");
+        FakeCall both = FakeCall.to(SVC, "m");
+        FakeCall otherMethod = FakeCall.to(SVC, "n");
+        FakeCall otherService = FakeCall.to("x.Other:1.0", "m");
+        filter.onRequest(both);
+        filter.onRequest(otherMethod);
+        filter.onRequest(otherService);
+        assertEquals(1, both.nativeStatus);
+        assertEquals(2, otherMethod.nativeStatus);
+        assertEquals(1, otherService.nativeStatus);
+        assertEquals(FilterStatus.CONTINUE, filter.onRequest(FakeCall.to("x.Other:1.0", "n")));
     }
 
     @Test

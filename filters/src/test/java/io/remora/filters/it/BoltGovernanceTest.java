@@ -1,5 +1,9 @@
 package io.remora.filters.it;
 
+import io.remora.testkit.sofa.HelloService;
+import io.remora.testkit.sofa.HelloServiceImpl;
+import io.remora.testkit.sofa.SofaRpcPeers;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -30,12 +34,15 @@ import org.junit.jupiter.api.Test;
 class BoltGovernanceTest {
 
     static final String SVC = HelloService.class.getName() + ":1.0";
-    private static SofaPeers peers;
+    private static SofaRpcPeers peers;
+    private static final HelloServiceImpl impl = new HelloServiceImpl();
+    private static int providerPort;
     private TestSidecar sidecar;
 
     @BeforeAll
     static void provider() {
-        peers = new SofaPeers();
+        peers = new SofaRpcPeers();
+        providerPort = peers.provide(HelloService.class, impl, null);
     }
 
     @AfterAll
@@ -46,7 +53,7 @@ class BoltGovernanceTest {
     @AfterEach
     void stop() {
         peers.closeConsumers();
-        peers.impl.failing = false;
+        impl.failing = false;
         if (sidecar != null) {
             sidecar.close();
         }
@@ -64,15 +71,15 @@ class BoltGovernanceTest {
                     "routes":[{"match":{"service":"*"},"cluster":"hello","timeout_ms":5000}],"filters":%s}],
                  "clusters":[{"name":"hello","hosts":[{"address":"127.0.0.1:%d"}]}],
                  "extensions":{"governance":%s}}
-                """.formatted(filters, filters, peers.providerPort, governance));
+                """.formatted(filters, filters, providerPort, governance));
     }
 
     private HelloService egress(String app) {
-        return peers.consumer(app, sidecar.port("egress"));
+        return peers.consumer(app, HelloService.class, sidecar.port("egress"), 5000, null, null);
     }
 
     private HelloService ingress(String app) {
-        return peers.consumer(app, sidecar.port("ingress"));
+        return peers.consumer(app, HelloService.class, sidecar.port("ingress"), 5000, null, null);
     }
 
     /** A client-side rule; {@code fields} are the kind-specific JSON fields. */
@@ -161,13 +168,13 @@ class BoltGovernanceTest {
         start("{\"circuit_breaker\":[" + rule("hello-cb", "\"method\":\"sayHello\",\"type\":\"error_ratio\","
                 + "\"min_requests\":4,\"error_ratio_threshold\":0.5,\"open_duration_ms\":700") + "]}");
         HelloService h = egress("shop");
-        peers.impl.failing = true;
+        impl.failing = true;
         for (int i = 0; i < 4; i++) {
             assertFailsWith("provider failure", () -> h.sayHello("x"));
         }
-        int before = peers.impl.calls.get();
+        int before = impl.count();
         assertFailsWith("circuit open by rule hello-cb", () -> h.sayHello("x"));
-        assertEquals(before, peers.impl.calls.get(), "failing fast: the provider is not called");
+        assertEquals(before, impl.count(), "failing fast: the provider is not called");
         assertEquals("open", stats("circuit_breaker", "hello-cb").get("breakers").get(0).get("state").asText());
 
         // After the open duration one trial goes through; it fails, so the breaker re-opens.
@@ -175,7 +182,7 @@ class BoltGovernanceTest {
         assertTrue(m.contains("provider failure"), m);
         assertFailsWith("circuit open by rule hello-cb", () -> h.sayHello("x"));
 
-        peers.impl.failing = false;
+        impl.failing = false;
         assertEquals(null, awaitTrial(h), "the successful trial closes the breaker");
         for (int i = 0; i < 5; i++) {
             assertEquals("hello y", h.sayHello("y"));
@@ -212,11 +219,11 @@ class BoltGovernanceTest {
         start("{\"fault_inject\":[" + rule("boom", "\"type\":\"abort\",\"method\":\"sayHello\"") + ","
                 + rule("busy", "\"type\":\"abort\",\"method\":\"slow\",\"abort_status\":4") + "]}");
         HelloService h = egress("shop");
-        int before = peers.impl.calls.get();
+        int before = impl.count();
         assertFailsWith("fault injected by rule boom", () -> h.sayHello("x"));
         String busy = failure(() -> h.slow(1));
         assertTrue(busy != null, "abort with a native status fails the call");
-        assertEquals(before, peers.impl.calls.get());
+        assertEquals(before, impl.count());
         assertEquals(2, stats("fault_inject", "boom").get("injected").asLong()
                 + stats("fault_inject", "busy").get("injected").asLong());
     }

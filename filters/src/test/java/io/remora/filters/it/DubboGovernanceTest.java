@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.remora.core.config.ConfigLoader;
-import io.remora.dubbo.testing.DemoConsumer;
-import io.remora.dubbo.testing.DemoProvider;
-import io.remora.dubbo.testing.DemoService;
+import io.remora.testkit.dubbo.DemoConsumer;
+import io.remora.testkit.dubbo.DemoProvider;
+import io.remora.testkit.dubbo.DemoService;
 import io.remora.testing.TestSidecar;
 import java.util.ArrayList;
 import java.util.List;

@@ -3,9 +3,9 @@ package io.remora.filters.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.remora.bolt.testing.HelloService;
-import io.remora.bolt.testing.HelloServiceImpl;
-import io.remora.bolt.testing.SofaRpcPeers;
+import io.remora.testkit.sofa.HelloService;
+import io.remora.testkit.sofa.HelloServiceImpl;
+import io.remora.testkit.sofa.SofaRpcPeers;
 import io.remora.testing.TestSidecar;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -8,10 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 
 import io.remora.core.filter.Direction;
 import io.remora.core.filter.FilterStatus;
+import io.remora.core.filter.StreamFilter;
 import io.remora.core.protocol.ProxyError;
 import io.remora.core.protocol.ResponseClass;
 import io.remora.filters.rules.ActiveRule;
-import io.remora.filters.testing.FakeCall;
+import io.remora.testkit.filter.FakeCall;
 import io.remora.filters.testing.Rules;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +22,7 @@ class RateLimitFilterTest {
 
     static final String SVC = "com.example.HelloService:1.0";
     private final Rules rules = new Rules();
-    private final RateLimitFilter filter = new RateLimitFilter(rules.governance, Direction.OUTBOUND);
+    private final StreamFilter filter = rules.governance.filter(RateLimitRule.KIND, Direction.OUTBOUND);
 
     private static String set(String... rls) {
         return "{\"rate_limit\":[" + String.join(",", rls) + "]}";
@@ -42,7 +43,7 @@ class RateLimitFilterTest {
     }
 
     private RateLimiter state(String name) {
-        for (ActiveRule r : rules.governance.states()) {
+        for (ActiveRule<?> r : rules.governance.states()) {
             if (r.scope().name().equals(name)) {
                 return (RateLimiter) r;
             }
@@ -70,7 +71,7 @@ class RateLimitFilterTest {
         assertEquals(1, passes(5));
         assertEquals(FilterStatus.CONTINUE, FakeCall.to(SVC, "other").through(filter, ResponseClass.OK, 1));
         assertEquals(FilterStatus.CONTINUE, FakeCall.to("x.Other:1.0", "sayHello").through(filter, ResponseClass.OK, 1));
-        RateLimitFilter inbound = new RateLimitFilter(rules.governance, Direction.INBOUND);
+        StreamFilter inbound = rules.governance.filter(RateLimitRule.KIND, Direction.INBOUND);
         assertEquals(FilterStatus.CONTINUE, FakeCall.to(SVC, "sayHello").through(inbound, ResponseClass.OK, 1));
     }
 

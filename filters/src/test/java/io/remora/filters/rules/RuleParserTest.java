@@ -13,12 +13,15 @@ import io.remora.filters.auth.AccessRule;
 import io.remora.filters.circuitbreaker.CircuitBreakerRule;
 import io.remora.filters.fault.FaultRule;
 import io.remora.filters.ratelimit.RateLimitRule;
-import io.remora.filters.testing.FakeCall;
+import io.remora.testkit.filter.FakeCall;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class RuleParserTest {
+
+    static final RuleKinds KINDS = RuleKinds.load();
 
     /** The examples of docs/governance.md, loaded from the files the guide links to. */
     static JsonNode example(String kind) throws Exception {
@@ -26,7 +29,7 @@ class RuleParserTest {
     }
 
     private static GovernanceRules parse(String json) throws Exception {
-        return RuleParser.parse(ConfigLoader.mapper().readTree(json), RuleParser.BASE_PATH);
+        return RuleParser.parse(KINDS, ConfigLoader.mapper().readTree(json), RuleParser.BASE_PATH);
     }
 
     private static ConfigException error(String json) {
@@ -39,15 +42,15 @@ class RuleParserTest {
 
     @Test
     void rateLimitExampleOfTheGuideParses() throws Exception {
-        GovernanceRules g = RuleParser.parse(example("rate_limit"), RuleParser.BASE_PATH);
-        RateLimitRule qps = g.rateLimit().get(0);
+        GovernanceRules g = RuleParser.parse(KINDS, example("rate_limit"), RuleParser.BASE_PATH);
+        RateLimitRule qps = (RateLimitRule) g.rules(RateLimitRule.KIND).get(0);
         assertEquals("hello-qps", qps.scope().name());
         assertEquals(Direction.OUTBOUND, qps.scope().direction());
         assertFalse(qps.concurrency());
         assertEquals(100, qps.threshold());
         assertEquals(100.0, qps.capacity());
         assertTrue(qps.scope().conditions().matches(FakeCall.to("com.example.HelloService:1.0", "x").callerApp("cart")));
-        RateLimitRule conc = g.rateLimit().get(1);
+        RateLimitRule conc = (RateLimitRule) g.rules(RateLimitRule.KIND).get(1);
         assertTrue(conc.concurrency());
         assertEquals(Direction.INBOUND, conc.scope().direction());
         assertEquals("sayHello", conc.scope().method());
@@ -55,12 +58,12 @@ class RuleParserTest {
 
     @Test
     void circuitBreakerExampleOfTheGuideParses() throws Exception {
-        GovernanceRules g = RuleParser.parse(example("circuit_breaker"), RuleParser.BASE_PATH);
-        CircuitBreakerRule e = g.circuitBreaker().get(0);
+        GovernanceRules g = RuleParser.parse(KINDS, example("circuit_breaker"), RuleParser.BASE_PATH);
+        CircuitBreakerRule e = (CircuitBreakerRule) g.rules(CircuitBreakerRule.KIND).get(0);
         assertFalse(e.avgRt());
         assertEquals(0.5, e.errorRatioThreshold());
         assertEquals(20, e.minRequests());
-        CircuitBreakerRule rt = g.circuitBreaker().get(1);
+        CircuitBreakerRule rt = (CircuitBreakerRule) g.rules(CircuitBreakerRule.KIND).get(1);
         assertTrue(rt.avgRt());
         assertEquals(200, rt.rtThresholdMs());
         assertTrue(rt.scope().observe());
@@ -68,18 +71,18 @@ class RuleParserTest {
 
     @Test
     void faultAndAccessExamplesOfTheGuideParse() throws Exception {
-        GovernanceRules f = RuleParser.parse(example("fault_inject"), RuleParser.BASE_PATH);
-        FaultRule abort = f.faultInject().get(0);
+        GovernanceRules f = RuleParser.parse(KINDS, example("fault_inject"), RuleParser.BASE_PATH);
+        FaultRule abort = (FaultRule) f.rules(FaultRule.KIND).get(0);
         assertTrue(abort.abort());
         assertEquals(4, abort.abortStatus());
         assertEquals(80.0, abort.percentage());
-        FaultRule delay = f.faultInject().get(1);
+        FaultRule delay = (FaultRule) f.rules(FaultRule.KIND).get(1);
         assertEquals(200, delay.delayMs());
         assertEquals(12.5, delay.percentage());
-        GovernanceRules a = RuleParser.parse(example("access_control"), RuleParser.BASE_PATH);
-        AccessRule wl = a.accessControl().get(0);
+        GovernanceRules a = RuleParser.parse(KINDS, example("access_control"), RuleParser.BASE_PATH);
+        AccessRule wl = (AccessRule) a.rules(AccessRule.KIND).get(0);
         assertTrue(wl.whitelist());
-        AccessRule bl = a.accessControl().get(1);
+        AccessRule bl = (AccessRule) a.rules(AccessRule.KIND).get(1);
         assertFalse(bl.whitelist());
         assertTrue(bl.scope().conditions().matches(FakeCall.to("x", "y").callerIp("192.168.3.4")));
         assertFalse(bl.scope().conditions().matches(FakeCall.to("x", "y").callerIp("192.168.3.4")
@@ -88,8 +91,9 @@ class RuleParserTest {
 
     @Test
     void documentListsEveryKindAndKeepsRulesAsGiven() throws Exception {
-        GovernanceRules g = RuleParser.parse(example("fault_inject"), RuleParser.BASE_PATH);
-        assertEquals(RuleParser.KINDS, iterable(g.document()));
+        GovernanceRules g = RuleParser.parse(KINDS, example("fault_inject"), RuleParser.BASE_PATH);
+        assertEquals(List.of("rate_limit", "circuit_breaker", "fault_inject", "access_control"), KINDS.names());
+        assertEquals(KINDS.names(), iterable(g.document()));
         assertEquals(example("fault_inject").get("fault_inject"), g.document().get("fault_inject"));
         assertEquals(0, g.document().get("rate_limit").size());
     }
@@ -161,6 +165,7 @@ class RuleParserTest {
         GovernanceRules a = parse("{\"rate_limit\":[" + r("\"type\":\"qps\",\"threshold\":1") + "]}");
         GovernanceRules b = parse("{\"rate_limit\":[{\"threshold\":1,\"type\":\"qps\",\"service\":\"s:1.0\","
                 + "\"direction\":\"client\",\"name\":\"r1\"}]}");
-        assertEquals(a.rateLimit().get(0).scope().identity(), b.rateLimit().get(0).scope().identity());
+        assertEquals(a.rules(RateLimitRule.KIND).get(0).scope().identity(),
+                b.rules(RateLimitRule.KIND).get(0).scope().identity());
     }
 }

@@ -21,7 +21,7 @@ public final class Rules {
     public Rules publish(String governanceJson, String localApp) {
         try {
             JsonNode n = ConfigLoader.mapper().readTree(governanceJson);
-            GovernanceRules r = RuleParser.parse(n, RuleParser.BASE_PATH);
+            GovernanceRules r = RuleParser.parse(governance.kinds(), n, RuleParser.BASE_PATH);
             governance.publish(r, localApp);
             return this;
         } catch (Exception e) {

@@ -1,5 +1,8 @@
 package io.remora.dubbo.testing;
 
+import io.remora.testkit.dubbo.DemoProvider;
+import io.remora.testkit.dubbo.DemoService;
+
 import com.alibaba.com.caucho.hessian.io.Hessian2Input;
 import com.alibaba.com.caucho.hessian.io.Hessian2Output;
 import java.io.ByteArrayInputStream;

@@ -20,9 +20,11 @@ import java.util.Iterator;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.BooleanSupplier;
 
-/** The core's admin endpoints: log levels, config dump, states, readiness, liveness, metrics. */
+/**
+ * The core's own admin endpoints: log levels, readiness, liveness, metrics, clusters, and the Remora formats of the
+ * config dump, stats and states (served on the MOSN paths by {@link MosnEndpoints}, which owns those paths).
+ */
 public final class CoreAdminEndpoints {
 
     /** Field names whose values config_dump never shows. */
@@ -30,42 +32,44 @@ public final class CoreAdminEndpoints {
             "credential", "api_key", "apikey");
 
     private final ObjectMapper json = ConfigLoader.newMapper();
+    private final AdminHost host;
     private final LogManager logs;
     private final ConfigManager config;
     private final ListenerManager listeners;
     private final PrometheusMeterRegistry metrics;
-    private final BooleanSupplier ready;
-    private final long startMillis = System.currentTimeMillis();
 
-    public CoreAdminEndpoints(LogManager logs, ConfigManager config, ListenerManager listeners,
-                              PrometheusMeterRegistry metrics, BooleanSupplier ready) {
-        this.logs = logs;
-        this.config = config;
-        this.listeners = listeners;
-        this.metrics = metrics;
-        this.ready = ready;
+    public CoreAdminEndpoints(AdminHost host) {
+        this.host = host;
+        this.logs = host.logs();
+        this.config = host.config();
+        this.listeners = host.listeners();
+        this.metrics = host.metrics();
+    }
+
+    /** Registers the core's, MOSN's and Envoy's admin paths (see docs/admin.md for the table). */
+    public void registerAll(AdminRoutes routes) {
+        registerOn(routes);
+        new MosnEndpoints(host, this).registerOn(routes);
+        new EnvoyEndpoints(host).registerOn(routes);
     }
 
     public void registerOn(AdminRoutes routes) {
-        routes.register("GET", "/api/v1/get_loglevel", r -> AdminResponse.json(json.writeValueAsString(logs.levels())));
-        routes.register("POST", "/api/v1/update_loglevel", this::updateLogLevel);
+        routes.register("GET", "/api/v1/get_loglevel", "log file path -> level; \"\" is the default logger",
+                r -> AdminResponse.json(json.writeValueAsString(logs.levels())));
+        routes.register("POST", "/api/v1/update_loglevel",
+                "body {\"log_level\":\"INFO\",\"log_path\":\"<path>\"} (POST or PUT)", this::updateLogLevel);
         routes.register("PUT", "/api/v1/update_loglevel", this::updateLogLevel);
-        routes.register("GET", "/api/v1/config_dump", r -> AdminResponse.json(configDump()));
-        routes.register("GET", "/api/v1/states", r -> AdminResponse.json(states()));
-        AdminHandler readiness = r -> ready.getAsBoolean()
-                ? AdminResponse.text("ready\n")
-                : AdminResponse.error(503, "not ready");
-        routes.register("GET", "/ready", readiness);
-        routes.register("GET", "/api/v1/ready", readiness);
-        routes.register("GET", "/healthz", r -> AdminResponse.text("ok\n"));
-        routes.register("GET", "/metrics", r -> new AdminResponse(200,
+        routes.register("GET", "/api/v1/ready", "200 \"ready\" once every listener serves, else 503",
+                r -> host.ready() ? AdminResponse.text("ready\n") : AdminResponse.error(503, "not ready"));
+        routes.register("GET", "/healthz", "200 \"ok\" while the process runs", r -> AdminResponse.text("ok\n"));
+        routes.register("GET", "/metrics", "Prometheus text format", r -> new AdminResponse(200,
                 "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
-        routes.register("GET", "/api/v1/stats", r -> AdminResponse.json(stats(r.param("prefix", ""))));
-        routes.register("GET", "/api/v1/clusters", r -> AdminResponse.json(clusters()));
+        routes.register("GET", "/api/v1/clusters", "clusters and hosts: health, isolation, requests, failures",
+                r -> AdminResponse.json(clusters()));
     }
 
     /** Every meter whose name starts with {@code prefix}: name, tags and current measurements. */
-    private String stats(String prefix) throws Exception {
+    String stats(String prefix) throws Exception {
         ArrayNode out = json.createArrayNode();
         metrics.getMeters().stream()
                 .filter(m -> m.getId().getName().startsWith(prefix))
@@ -137,12 +141,13 @@ public final class CoreAdminEndpoints {
         return AdminResponse.text("update logger success");
     }
 
-    private String configDump() throws Exception {
+    /** Version, source, applied_at and the running config, secrets redacted. */
+    ObjectNode configDump() {
         ConfigSnapshot s = config.current();
         ObjectNode root = json.createObjectNode();
         if (s == null) {
             root.put("version", 0);
-            return json.writeValueAsString(root);
+            return root;
         }
         root.put("version", s.version());
         root.put("applied_at", s.appliedAt().toString());
@@ -150,31 +155,61 @@ public final class CoreAdminEndpoints {
         JsonNode cfg = json.valueToTree(s.source());
         redact(cfg);
         root.set("config", cfg);
-        return json.writeValueAsString(root);
+        return root;
     }
 
+    /**
+     * Replaces the value of every field named like a secret, and every value inside an object or list so named
+     * ({@code "credentials": {"user": .., "key": ..}}). Booleans and nulls carry no secret: they stay readable.
+     */
     static void redact(JsonNode node) {
+        redact(node, false);
+    }
+
+    private static void redact(JsonNode node, boolean underSecret) {
         if (node instanceof ObjectNode o) {
             Iterator<Map.Entry<String, JsonNode>> it = o.fields();
             while (it.hasNext()) {
                 Map.Entry<String, JsonNode> e = it.next();
-                String k = e.getKey().toLowerCase(Locale.ROOT);
-                if (SECRET_WORDS.stream().anyMatch(k::contains) && e.getValue().isValueNode()) {
+                boolean secret = underSecret || isSecret(e.getKey());
+                JsonNode v = e.getValue();
+                if (secret && v.isValueNode() && !v.isBoolean() && !v.isNull()) {
                     e.setValue(TextNode.valueOf("[redacted]"));
                 } else {
-                    redact(e.getValue());
+                    redact(v, secret);
                 }
             }
         } else if (node instanceof ArrayNode a) {
-            a.forEach(CoreAdminEndpoints::redact);
+            for (int i = 0; i < a.size(); i++) {
+                JsonNode v = a.get(i);
+                if (underSecret && v.isValueNode() && !v.isBoolean() && !v.isNull()) {
+                    a.set(i, TextNode.valueOf("[redacted]"));
+                } else {
+                    redact(v, underSecret);
+                }
+            }
         }
     }
 
-    private String states() throws Exception {
+    /** True when {@code name} (any case) names a secret. */
+    static boolean isSecret(String name) {
+        String k = name.toLowerCase(Locale.ROOT);
+        return SECRET_WORDS.stream().anyMatch(k::contains);
+    }
+
+    /** State, pid, uptime, listeners with connection counts, clusters and hosts; MOSN's and Envoy's state too. */
+    ObjectNode states() {
         ObjectNode root = json.createObjectNode();
-        root.put("state", ready.getAsBoolean() ? "ready" : "not_ready");
+        ServerState state = host.state();
+        root.put("state", host.ready() ? "ready" : "not_ready");
+        root.put("server_state", state.name());
+        root.put("mosn_state", state.mosnStage);
+        root.put("mosn_state_name", state.mosnStageName);
+        root.put("health_check_failed", host.healthCheckFailed());
+        ArrayNode failing = root.putArray("failing_readiness_checks");
+        host.failingReadinessChecks().forEach(failing::add);
         root.put("pid", ProcessHandle.current().pid());
-        root.put("uptime_seconds", (System.currentTimeMillis() - startMillis) / 1000);
+        root.put("uptime_seconds", java.time.Duration.between(host.startedAt(), java.time.Instant.now()).toSeconds());
         root.put("transport", Transport.get().name());
         root.put("java", Runtime.version().toString());
         ConfigSnapshot s = config.current();
@@ -189,6 +224,7 @@ public final class CoreAdminEndpoints {
             l.put("protocol", slot.spec().protocol());
             l.put("direction", slot.spec().direction().name().toLowerCase(Locale.ROOT));
             l.put("connections", slot.connections().size());
+            l.put("accepting", slot.serverChannel() != null && slot.serverChannel().isOpen());
         }
         ArrayNode cs = root.putArray("clusters");
         if (s != null) {
@@ -207,6 +243,6 @@ public final class CoreAdminEndpoints {
                 }
             }
         }
-        return json.writeValueAsString(root);
+        return root;
     }
 }

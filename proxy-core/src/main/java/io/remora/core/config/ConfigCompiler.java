@@ -146,7 +146,7 @@ public final class ConfigCompiler {
             }
             drafts.add(d);
         }
-        if (addresses.containsKey(admin) && admin.getPort() != 0) {
+        if (admin != null && addresses.containsKey(admin) && admin.getPort() != 0) {
             throw new ConfigException("admin.port", admin.getPort() + " is also a listener's port");
         }
 
@@ -583,8 +583,13 @@ public final class ConfigCompiler {
         }
     }
 
+    /** The admin TCP address, or null when the admin API is served on its Unix socket only. */
     private InetSocketAddress compileAdmin(SidecarConfig.Admin a) throws ConfigException {
+        validateAdminAccess(a);
         String host = a == null || a.address() == null ? "127.0.0.1" : a.address();
+        if (a != null && a.unixSocket() != null && (a.port() == null || a.port() == 0)) {
+            return null;
+        }
         int port = a == null || a.port() == null ? DEFAULT_ADMIN_PORT : a.port();
         if (port < 0 || port > 65535) {
             throw new ConfigException("admin.port", "must be between 0 and 65535, was " + port);
@@ -593,6 +598,56 @@ public final class ConfigCompiler {
             return new InetSocketAddress(InetAddress.getByName(host), port);
         } catch (UnknownHostException e) {
             throw new ConfigException("admin.address", "cannot resolve \"" + host + "\"");
+        }
+    }
+
+    /** Longest Unix socket path the kernel takes (sun_path is 108 bytes with its terminating NUL). */
+    static final int MAX_UNIX_SOCKET_PATH = 107;
+    static final int MIN_ADMIN_TOKEN = 16;
+
+    private static void validateAdminAccess(SidecarConfig.Admin a) throws ConfigException {
+        if (a == null) {
+            return;
+        }
+        String sock = a.unixSocket();
+        if (sock != null) {
+            if (sock.isBlank() || !sock.startsWith("/")) {
+                throw new ConfigException("admin.unix_socket", "must be an absolute path, was \"" + sock + "\"");
+            }
+            if (sock.indexOf('\0') >= 0 || sock.endsWith("/")) {
+                throw new ConfigException("admin.unix_socket", "must name a file, was \"" + sock + "\"");
+            }
+            int len = sock.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            if (len > MAX_UNIX_SOCKET_PATH) {
+                throw new ConfigException("admin.unix_socket", "is " + len + " bytes, the kernel allows at most "
+                        + MAX_UNIX_SOCKET_PATH + ": \"" + sock + "\"");
+            }
+        }
+        if (a.unixSocketMode() != null) {
+            if (sock == null) {
+                throw new ConfigException("admin.unix_socket_mode", "needs admin.unix_socket");
+            }
+            if (!a.unixSocketMode().matches("0?[0-7][0-7][0-7]")) {
+                throw new ConfigException("admin.unix_socket_mode", "must be octal permissions like \"0600\", was \""
+                        + a.unixSocketMode() + "\"");
+            }
+        }
+        String token = a.token();
+        if (token != null) {
+            if (token.length() < MIN_ADMIN_TOKEN) {
+                throw new ConfigException("admin.token", "must be at least " + MIN_ADMIN_TOKEN
+                        + " characters (was " + token.length() + ")");
+            }
+            for (int i = 0; i < token.length(); i++) {
+                char ch = token.charAt(i);
+                if (ch <= ' ' || ch > '~') {
+                    throw new ConfigException("admin.token", "must be printable ASCII without spaces (character "
+                            + (i + 1) + " is not)");
+                }
+            }
+        }
+        if (Boolean.TRUE.equals(a.tokenRequiredForReads()) && token == null) {
+            throw new ConfigException("admin.token_required_for_reads", "needs admin.token");
         }
     }
 

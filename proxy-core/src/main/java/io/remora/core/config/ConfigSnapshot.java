@@ -68,6 +68,7 @@ public final class ConfigSnapshot {
         return clusters.get(name);
     }
 
+    /** The admin API's TCP address, or null when it is served on its Unix socket only ({@code admin.unix_socket}). */
     public InetSocketAddress adminAddress() {
         return adminAddress;
     }

@@ -21,7 +21,18 @@ public record SidecarConfig(
         List<Cluster> clusters,
         /** Free-form sections owned by plugins (e.g. governance rules), keyed by plugin name. */
         Map<String, JsonNode> extensions,
-        Metrics metrics) {
+        Metrics metrics,
+        /** What callers can make the sidecar hold (connections, accept rate, requests per connection); read at start. */
+        Limits limits,
+        /** Memory thresholds past which the sidecar stops accepting and sheds new requests; read at start. */
+        Overload overload) {
+
+    /** The config without {@code limits} and {@code overload} (kept for code that builds configs positionally). */
+    public SidecarConfig(Node node, Integer workerThreads, Admin admin, Log log, List<Listener> listeners,
+                         List<RouteConfig> routeConfigs, List<Cluster> clusters, Map<String, JsonNode> extensions,
+                         Metrics metrics) {
+        this(node, workerThreads, admin, log, listeners, routeConfigs, clusters, extensions, metrics, null, null);
+    }
 
     /** The config without a {@code metrics} section (kept for code that builds configs positionally). */
     public SidecarConfig(Node node, Integer workerThreads, Admin admin, Log log, List<Listener> listeners,
@@ -32,16 +43,45 @@ public record SidecarConfig(
     /** This config with {@code extensions} replaced. */
     public SidecarConfig withExtensions(Map<String, JsonNode> newExtensions) {
         return new SidecarConfig(node, workerThreads, admin, log, listeners, routeConfigs, clusters, newExtensions,
-                metrics);
+                metrics, limits, overload);
+    }
+
+    /**
+     * Process-wide limits (docs/limits.md); absent fields take safe defaults: {@code max_connections} 32768 across
+     * listeners, {@code max_connections_per_listener} the same, {@code accept_per_second} 10000 per listener (0 =
+     * unlimited), {@code max_requests_per_connection} 10000 in flight on one downstream connection.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Limits(Integer maxConnections, Integer maxConnectionsPerListener, Integer acceptPerSecond,
+                         Integer maxRequestsPerConnection) {
+    }
+
+    /**
+     * The overload manager (docs/limits.md): {@code heap_percent} of the heap limit live after GC (default 95),
+     * {@code direct_percent} of the direct memory limit (default 95), sampled every {@code check_interval_ms} (250).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Overload(Double heapPercent, Double directPercent, Long checkIntervalMs) {
     }
 
     /**
      * Metrics: {@code port} opens a dedicated Prometheus scrape port serving {@code /metrics} (off unless set; the admin
      * port always serves {@code /metrics} too); {@code max_service_labels} caps distinct service/method label values per
-     * listener (the rest count as {@code other}); {@code digest_queue} bounds the digest log's buffer.
+     * listener (the rest count as {@code other}); {@code digest_queue} bounds the digest log's buffer; {@code istio}
+     * switches Istio's standard metrics ({@code istio_requests_total}, ...) on or off, {@code istio_max_label_sets}
+     * bounds their series per listener.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Metrics(String address, Integer port, Integer maxServiceLabels, Integer digestQueue) {
+    public record Metrics(String address, Integer port, Integer maxServiceLabels, Integer digestQueue,
+                          /** Istio's standard metrics beside Remora's (default true). */
+                          Boolean istio,
+                          /** Bound on Istio request series per listener (default 1000; the rest count as other). */
+                          Integer istioMaxLabelSets) {
+
+        /** Without the Istio switches (kept for code that builds configs positionally). */
+        public Metrics(String address, Integer port, Integer maxServiceLabels, Integer digestQueue) {
+            this(address, port, maxServiceLabels, digestQueue, null, null);
+        }
     }
 
     /** Who this sidecar is. */
@@ -49,9 +89,20 @@ public record SidecarConfig(
     public record Node(String id, String app, String cluster, Map<String, String> labels) {
     }
 
-    /** The admin port. Loopback unless configured otherwise. */
+    /**
+     * The admin API. Loopback TCP unless configured otherwise; {@code unix_socket} also serves it on a Unix domain
+     * socket, and then no TCP port is bound unless {@code port} is set above 0. {@code token}, when set, is required as
+     * {@code Authorization: Bearer <token>} on every mutating request (and on reads with
+     * {@code token_required_for_reads}). Read once at start: a later config cannot loosen admin access.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Admin(String address, Integer port) {
+    public record Admin(String address, Integer port, String unixSocket, String unixSocketMode, String token,
+                        Boolean tokenRequiredForReads) {
+
+        /** TCP only, no token (kept for code that builds configs positionally). */
+        public Admin(String address, Integer port) {
+            this(address, port, null, null, null, null);
+        }
     }
 
     /** Logging: directory of the log files and the initial level of default.log. */

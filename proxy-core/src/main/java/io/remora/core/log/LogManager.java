@@ -40,6 +40,8 @@ public final class LogManager implements LogFiles {
     /** logger name -> the level name last set through us (so FATAL reads back as FATAL) */
     private final Map<String, String> levelNames = new ConcurrentHashMap<>();
     private final RollingFileAppender<ILoggingEvent> defaultAppender;
+    /** logger names switched off by {@link #setEnabled}; their level name is kept and comes back on enable */
+    private final Set<String> disabled = ConcurrentHashMap.newKeySet();
 
     private LogManager(LoggerContext context, Path dir, RollingFileAppender<ILoggingEvent> defaultAppender) {
         this.context = context;
@@ -136,6 +138,38 @@ public final class LogManager implements LogFiles {
         setLevel(l, level.toUpperCase(Locale.ROOT));
     }
 
+    /**
+     * Switches the file at {@code path} off (nothing is written, whatever its level) or back on at the level it had
+     * (MOSN's {@code disable_log} / {@code enable_log}). Start-up lines in default.log are always written.
+     *
+     * @throws IllegalArgumentException naming the unknown path
+     */
+    public void setEnabled(String path, boolean enabled) {
+        Logger l = find(path);
+        if (l == null) {
+            throw new IllegalArgumentException("unknown log path \"" + path + "\" (known: " + levels().keySet() + ")");
+        }
+        synchronized (l) {
+            if (enabled) {
+                if (disabled.remove(l.getName())) {
+                    String name = levelNames.get(l.getName());
+                    applyLevel(l, name != null ? name : "ERROR");
+                }
+            } else if (disabled.add(l.getName())) {
+                l.setLevel(Level.OFF);
+            }
+        }
+    }
+
+    /** False while the file at {@code path} is switched off by {@link #setEnabled}. */
+    public boolean enabled(String path) {
+        Logger l = find(path);
+        if (l == null) {
+            throw new IllegalArgumentException("unknown log path \"" + path + "\" (known: " + levels().keySet() + ")");
+        }
+        return !disabled.contains(l.getName());
+    }
+
     private Logger find(String path) {
         if (path == null || path.isEmpty() || path.equals(DEFAULT_FILE)) {
             return context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
@@ -148,8 +182,16 @@ public final class LogManager implements LogFiles {
     }
 
     private void setLevel(Logger l, String name) {
+        synchronized (l) {
+            levelNames.put(l.getName(), name);
+            if (!disabled.contains(l.getName())) {
+                applyLevel(l, name);
+            }
+        }
+    }
+
+    private static void applyLevel(Logger l, String name) {
         l.setLevel(name.equals("FATAL") ? Level.ERROR : Level.toLevel(name));
-        levelNames.put(l.getName(), name);
     }
 
     private String levelName(Logger l) {

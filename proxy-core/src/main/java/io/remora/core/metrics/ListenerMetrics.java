@@ -26,6 +26,7 @@ public final class ListenerMetrics {
     private final Timer duration;
     /** service -> method -> counters by result. */
     private final Map<String, Map<String, Counter[]>> byService = new ConcurrentHashMap<>();
+    private final Map<String, Counter> refused = new ConcurrentHashMap<>();
     private final AtomicInteger serviceLabels = new AtomicInteger();
 
     ListenerMetrics(ProxyMetrics root, String listener, String protocol) {
@@ -41,8 +42,24 @@ public final class ListenerMetrics {
                 .description("Request bytes received from callers").tag("listener", listener).register(r);
         bytesSent = Counter.builder("remora_downstream_sent").baseUnit("bytes")
                 .description("Response bytes sent to callers").tag("listener", listener).register(r);
+        requestRefused("max_requests_per_connection", 0); // exists from the start: dashboards and alerts see a 0
         duration = ProxyMetrics.timer(r, "remora_downstream_request_duration",
                 "Time from a request's decode to its answer", "listener", listener, "protocol", protocol);
+    }
+
+    /** A request the sidecar refused at a protocol limit before it became a request ({@code limit} names which). */
+    public void requestRefused(String limit) {
+        requestRefused(limit, 1);
+    }
+
+    private void requestRefused(String limit, int n) {
+        Counter c = refused.get(limit);
+        if (c == null) {
+            c = refused.computeIfAbsent(limit, l -> Counter.builder("remora_downstream_requests_refused")
+                    .description("requests refused at a per-connection limit, by limit").tag("listener", listener)
+                    .tag("limit", l).register(root.registry()));
+        }
+        c.increment(n);
     }
 
     public void connectionOpened() {
@@ -57,6 +74,25 @@ public final class ListenerMetrics {
 
     public void connectionClosed() {
         active.decrementAndGet();
+        closed.increment();
+    }
+
+    private final java.util.concurrent.atomic.LongAdder closed = new java.util.concurrent.atomic.LongAdder();
+
+    double acceptedConnections() {
+        return connections.count();
+    }
+
+    double closedConnections() {
+        return closed.sum();
+    }
+
+    double receivedBytes() {
+        return bytesReceived.count();
+    }
+
+    double sentBytes() {
+        return bytesSent.count();
     }
 
     /** Records one finished request. {@code service}/{@code method} are the codec's strings (may be null). */

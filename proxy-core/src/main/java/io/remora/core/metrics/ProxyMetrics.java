@@ -30,8 +30,21 @@ public final class ProxyMetrics {
     private final Map<String, ClusterMetrics> clusters = new ConcurrentHashMap<>();
 
     public ProxyMetrics(MeterRegistry registry, int maxServiceLabels) {
+        this(registry, maxServiceLabels, null);
+    }
+
+    /** {@code istio}: Istio's standard metrics beside ours, or null when they are switched off. */
+    public ProxyMetrics(MeterRegistry registry, int maxServiceLabels, IstioMetrics istio) {
         this.registry = registry;
         this.maxServiceLabels = maxServiceLabels;
+        this.istio = istio;
+    }
+
+    private final IstioMetrics istio;
+
+    /** Istio's meters for listener {@code name}, or null when Istio metrics are off. */
+    public IstioMetrics.Listener istio(String name, ListenerMetrics own, boolean inbound) {
+        return istio == null ? null : istio.listener(name, own, inbound);
     }
 
     public MeterRegistry registry() {

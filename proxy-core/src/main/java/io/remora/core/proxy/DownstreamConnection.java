@@ -33,6 +33,28 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter imp
     public DownstreamConnection(ListenerSlot slot, RpcCodec codec) {
         this.slot = slot;
         this.codec = codec;
+        this.maxInflight = slot.limits().maxRequestsPerConnection();
+    }
+
+    private final int maxInflight;
+
+    /**
+     * A caller pipelining more requests than {@code limits.max_requests_per_connection} on one connection: the excess
+     * is answered with the overflow error (oneway ones are dropped), counted and logged once per interval.
+     */
+    private void refuseOverLimit(RpcFrame f) {
+        try {
+            slot.metrics().requestRefused("max_requests_per_connection");
+            slot.limitLog().warn(slot.name() + ":max_requests_per_connection", "listener {}: request from {} refused: {}"
+                    + " requests already in flight on its connection (limits.max_requests_per_connection)",
+                    slot.name(), callerIp, maxInflight);
+            if (f.kind() != io.remora.core.protocol.FrameKind.ONEWAY) {
+                LoopContext.current().write(channel, codec.errorResponse(f, io.remora.core.protocol.ProxyError.OVERFLOW,
+                        "too many requests in flight on this connection (limit " + maxInflight + ")", channel.alloc()));
+            }
+        } finally {
+            f.release();
+        }
     }
 
     RpcCodec codec() {
@@ -104,6 +126,10 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter imp
         }
         switch (f.kind()) {
             case REQUEST, ONEWAY -> {
+                if (inflight >= maxInflight) {
+                    refuseOverLimit(f);
+                    return;
+                }
                 ListenerSpec spec = slot.spec();
                 inflight++;
                 RpcStream.open(this, f, spec, System.nanoTime());

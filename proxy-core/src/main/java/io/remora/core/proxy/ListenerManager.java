@@ -49,10 +49,50 @@ public final class ListenerManager implements ConfigManager.Applier {
     private final ProxyMetrics metrics;
     private final DigestLog digest;
 
+    private final io.remora.core.limits.ConnectionLimits limits;
+    private volatile io.remora.core.limits.OverloadManager overload;
+    /** The overload manager paused accepting: listeners bound meanwhile start paused too. */
+    private volatile boolean acceptPaused;
+
     public ListenerManager(EventLoopGroup workers, ProxyMetrics metrics, DigestLog digest) {
+        this(workers, metrics, digest, new io.remora.core.limits.ConnectionLimits(io.remora.core.limits.Limits.DEFAULTS,
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
+                LoggerFactory.getLogger("io.remora.limits")));
+    }
+
+    public ListenerManager(EventLoopGroup workers, ProxyMetrics metrics, DigestLog digest,
+                           io.remora.core.limits.ConnectionLimits limits) {
         this.workers = workers;
         this.metrics = metrics;
         this.digest = digest;
+        this.limits = limits;
+    }
+
+    /** The overload manager whose state the listeners' requests check (set once at start). */
+    public void overload(io.remora.core.limits.OverloadManager m) {
+        this.overload = m;
+    }
+
+    io.remora.core.limits.OverloadManager overloadManager() {
+        return overload;
+    }
+
+    public io.remora.core.limits.ConnectionLimits connectionLimits() {
+        return limits;
+    }
+
+    /**
+     * Stops ({@code true}) or resumes accepting on every listener without closing the sockets: new connections wait
+     * in the kernel's accept queue (the overload manager's way to shed load before memory runs out).
+     */
+    public void pauseAccepting(boolean paused) {
+        acceptPaused = paused;
+        for (ListenerSlot s : slots()) {
+            Channel ch = s.serverChannel();
+            if (ch != null && ch.isOpen()) {
+                ch.config().setAutoRead(!paused);
+            }
+        }
     }
 
     /** True once the first config's listeners are all bound. */
@@ -88,7 +128,7 @@ public final class ListenerManager implements ConfigManager.Applier {
                 ListenerSlot slot = slots.get(spec.name());
                 if (slot == null) {
                     ListenerSlot s = new ListenerSlot(spec, localApp, metrics.listener(spec.name(), spec.protocol()),
-                            digest);
+                            digest, this, metrics);
                     if (spec.bindToPort()) {
                         newChannels.put(s, bind(s, spec, next));
                     }
@@ -313,6 +353,9 @@ public final class ListenerManager implements ConfigManager.Applier {
             throw new ConfigException(listenerPath(next, spec.name()) + ".transparent", "cannot set IP_TRANSPARENT on "
                     + spec.address() + " (needs CAP_NET_ADMIN, e.g. run as root or grant the capability)");
         }
+        if (acceptPaused) {
+            f.channel().config().setAutoRead(false); // bound while overloaded: accepts once it recovers
+        }
         return f.channel();
     }
 
@@ -373,7 +416,9 @@ public final class ListenerManager implements ConfigManager.Applier {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
-                initPipeline(ch.pipeline(), slot);
+                if (limits.admit(slot.name(), ch, ch.hasAttr(ADOPTED))) {
+                    initPipeline(ch.pipeline(), slot);
+                }
             }
         };
     }

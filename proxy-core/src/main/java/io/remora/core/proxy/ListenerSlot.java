@@ -28,10 +28,20 @@ public final class ListenerSlot {
     private final ListenerSlot parent;
     /** A chained listener's per-chain slots, by chain name (they share its connections, meters and socket). */
     private final Map<String, ListenerSlot> chainSlots = new ConcurrentHashMap<>();
+    private final ListenerManager manager;
+    private final io.remora.core.metrics.IstioMetrics.Listener istio;
 
-    ListenerSlot(ListenerSpec spec, String localApp, ListenerMetrics metrics, DigestLog digest) {
+    /** Istio's standard meters of this listener, or null when they are switched off. */
+    public io.remora.core.metrics.IstioMetrics.Listener istio() {
+        return istio;
+    }
+
+    ListenerSlot(ListenerSpec spec, String localApp, ListenerMetrics metrics, DigestLog digest,
+                 ListenerManager manager, io.remora.core.metrics.ProxyMetrics root) {
         this.metrics = metrics;
         this.digest = digest;
+        this.manager = manager;
+        this.istio = root.istio(spec.name(), metrics, spec.direction() == io.remora.core.filter.Direction.INBOUND);
         this.name = spec.name();
         this.spec = spec;
         this.localApp = localApp;
@@ -43,6 +53,8 @@ public final class ListenerSlot {
         this.parent = parent;
         this.metrics = parent.metrics;
         this.digest = parent.digest;
+        this.manager = parent.manager;
+        this.istio = parent.istio; // a chain's requests count under its listener
         this.name = parent.name;
         this.spec = chainSpec;
         this.localApp = parent.localApp;
@@ -98,6 +110,21 @@ public final class ListenerSlot {
 
     public ListenerMetrics metrics() {
         return metrics;
+    }
+
+    /** The process's overload manager, or null (tests that build a listener manager alone). */
+    public io.remora.core.limits.OverloadManager overload() {
+        return manager.overloadManager();
+    }
+
+    /** The process's connection and request limits. */
+    public io.remora.core.limits.Limits limits() {
+        return manager.connectionLimits().limits();
+    }
+
+    /** The rate-limited log of refusals ({@code limits.log}). */
+    public io.remora.core.limits.LimitLog limitLog() {
+        return manager.connectionLimits().log();
     }
 
     /** The digest log, or null when digests are off for this process. */

@@ -7,6 +7,7 @@ import io.remora.core.cluster.Host;
 import io.remora.core.cluster.HostSet;
 import io.remora.core.config.ListenerSpec;
 import io.remora.core.digest.DigestLog;
+import io.remora.core.metrics.IstioMetrics;
 import io.remora.core.filter.Direction;
 import io.remora.core.filter.FilterStatus;
 import io.remora.core.filter.RequestContext;
@@ -69,6 +70,9 @@ public abstract class ProxyStream implements RequestContext, TimeoutWheel.Entry 
     protected long requestBytes;
     protected long responseBytes;
     private boolean done;
+    /** Why the sidecar answered the request itself (null: the provider answered); Istio's response code and flags. */
+    private ProxyError answeredBy;
+    private boolean shed;
 
     // ---- retries: the route's policy, tries so far
     protected RetryPolicy retry;
@@ -110,6 +114,8 @@ public abstract class ProxyStream implements RequestContext, TimeoutWheel.Entry 
         requestBytes = 0;
         responseBytes = 0;
         done = false;
+        answeredBy = null;
+        shed = false;
         retry = null;
         retries = 0;
         heldElsewhere = false;
@@ -150,6 +156,69 @@ public abstract class ProxyStream implements RequestContext, TimeoutWheel.Entry 
         return oneway() ? "oneway" : "sync";
     }
 
+    /** Istio's {@code request_protocol}: the RPC protocol's name here; HTTP says {@code http} or {@code grpc}. */
+    protected String istioProtocol() {
+        return request().protocol();
+    }
+
+    /**
+     * The HTTP-style status Istio's {@code response_code} shows. For RPC protocols: 200 when the provider answered
+     * normally, 500 for its business or RPC errors, 504 for its timeout; the sidecar's own answers by their cause
+     * (404 no route, 503 no healthy upstream / connect failure / reset / overflow / open circuit, 429 rate limited,
+     * 403 unauthorized, 400 bad request). HTTP overrides it with the status it actually wrote.
+     */
+    protected int responseCode(ResponseClass result) {
+        ProxyError e = answeredBy;
+        if (e != null) {
+            return switch (e) {
+                case NO_ROUTE -> 404;
+                case TIMEOUT -> 504;
+                case RATE_LIMITED -> 429;
+                case UNAUTHORIZED -> 403;
+                case BAD_REQUEST -> 400;
+                default -> 503;
+            };
+        }
+        return switch (result) {
+            case OK -> 200;
+            case TIMEOUT -> 504;
+            case ROUTING_FAILURE -> 404;
+            default -> 500;
+        };
+    }
+
+    /** Istio's {@code grpc_response_status}: -1 (none) here; gRPC exchanges say their status. */
+    protected int grpcStatus() {
+        return -1;
+    }
+
+    /** Envoy's response flag of how the request ended, as an index of Istio's flag table. */
+    private int responseFlag() {
+        ProxyError e = answeredBy;
+        if (e == null) {
+            return downstreamReset() ? IstioMetrics.FLAG_DC : IstioMetrics.FLAG_NONE;
+        }
+        return switch (e) {
+            case NO_ROUTE -> IstioMetrics.FLAG_NR;
+            case NO_HEALTHY_UPSTREAM -> IstioMetrics.FLAG_UH;
+            case UPSTREAM_CONNECT_FAILURE -> IstioMetrics.FLAG_UF;
+            case UPSTREAM_RESET -> IstioMetrics.FLAG_UR;
+            case TIMEOUT -> IstioMetrics.FLAG_UT;
+            case OVERFLOW -> shed ? IstioMetrics.FLAG_OM : IstioMetrics.FLAG_UO;
+            case CIRCUIT_OPEN -> IstioMetrics.FLAG_UO;
+            case RATE_LIMITED -> IstioMetrics.FLAG_RL;
+            case UNAUTHORIZED -> IstioMetrics.FLAG_UAEX;
+            case FAULT_INJECTED -> IstioMetrics.FLAG_FI;
+            case BAD_REQUEST -> IstioMetrics.FLAG_DPE;
+            default -> IstioMetrics.FLAG_NONE;
+        };
+    }
+
+    /** True if the caller went away before the answer (Envoy's DC flag). */
+    protected boolean downstreamReset() {
+        return false;
+    }
+
     /** Every filter let the request through: route and forward. */
     protected abstract void afterFilters();
 
@@ -174,8 +243,14 @@ public abstract class ProxyStream implements RequestContext, TimeoutWheel.Entry 
         return done;
     }
 
-    /** Runs the chain from the current filter until one stops or pauses the request, or all let it through. */
+    /**
+     * Runs the chain from the current filter until one stops or pauses the request, or all let it through. A new
+     * request while the sidecar is overloaded is answered with the overload error instead.
+     */
     protected final void runFilters() {
+        if (filterIndex == 0 && !paused && shedForOverload()) {
+            return;
+        }
         StreamFilter[] filters = spec.filters();
         while (filterIndex < filters.length) {
             if (done) {
@@ -202,6 +277,17 @@ public abstract class ProxyStream implements RequestContext, TimeoutWheel.Entry 
             }
         }
         afterFilters();
+    }
+
+    private boolean shedForOverload() {
+        io.remora.core.limits.OverloadManager o = slot.overload();
+        if (o == null || !o.overloaded()) {
+            return false;
+        }
+        o.requestShed();
+        shed = true;
+        fail(ProxyError.OVERFLOW, "sidecar overloaded: " + o.describe());
+        return true;
     }
 
     /** True if a filter ever paused this request (it may still be held by whoever resumes it). */
@@ -518,6 +604,16 @@ public abstract class ProxyStream implements RequestContext, TimeoutWheel.Entry 
                 digest.publish(d);
             }
         }
+        IstioMetrics.Listener istio = slot.istio();
+        if (istio != null) {
+            try { // a metrics failure must not keep the request from ending (and its buffers from being released)
+                RequestHeaders r = request();
+                istio.request(istioProtocol(), service, inbound ? r.callerApp() : r.targetApp(), responseCode(result),
+                        grpcStatus(), responseFlag(), requestBytes, responseBytes, duration);
+            } catch (RuntimeException e) {
+                log.error("istio metrics of {} failed: {}", describe(), e.toString());
+            }
+        }
         StreamFilter[] filters = spec.filters();
         for (int i = 0; i < passed; i++) {
             try {
@@ -534,8 +630,9 @@ public abstract class ProxyStream implements RequestContext, TimeoutWheel.Entry 
         return true;
     }
 
-    /** The log line for a request the sidecar answered itself. */
+    /** The request is answered by the sidecar itself with {@code error}: recorded for metrics, and its log line. */
     protected final void logFailure(ProxyError error, String message) {
+        answeredBy = error;
         if (log.isInfoEnabled()) {
             log.info("{} {} {} from {}: {} ({})", spec.name(), request().protocol(), logName(), callerIp, error,
                     message);

@@ -1,7 +1,0 @@
-package io.remora.dubbo.testing;
-
-/** A second interface, for routes that point nowhere or at a dead provider. */
-public interface OtherService {
-
-    String ping(String s);
-}

@@ -1,0 +1,244 @@
+package io.remora.core.limits;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.util.internal.PlatformDependent;
+import io.remora.core.config.ConfigException;
+import io.remora.core.config.ConfigLoader;
+import io.remora.core.protocol.ProxyError;
+import io.remora.core.testproto.TestClient;
+import io.remora.core.testproto.TestClient.Reply;
+import io.remora.core.testproto.TestUpstream;
+import io.remora.testing.TestSidecar;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The process-wide limits and the overload manager over real sockets, with the engine's test protocol. */
+class LimitsTest {
+
+    private TestUpstream upstream;
+    private TestSidecar sidecar;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        upstream = new TestUpstream();
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (sidecar != null) {
+            sidecar.close();
+        }
+        upstream.close();
+    }
+
+    private void start(String limits) throws Exception {
+        sidecar = TestSidecar.start("""
+                {"admin":{"port":0}, "worker_threads": 1, %s
+                 "listeners":[{"name":"out","address":"127.0.0.1:0","protocol":"testrpc",
+                   "routes":[{"match":{"service":"*"},"cluster":"echo","timeout_ms":5000}]}],
+                 "clusters":[{"name":"echo","hosts":[{"address":"127.0.0.1:%d"}]}]}
+                """.formatted(limits, upstream.port()));
+    }
+
+    private static int status(ProxyError e) {
+        return 100 + e.ordinal();
+    }
+
+    private double metric(String line) throws Exception {
+        for (String l : sidecar.admin("GET", "/metrics", null).body().split("\n")) {
+            if (l.startsWith(line)) {
+                return Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1));
+            }
+        }
+        return 0;
+    }
+
+    private static boolean refused(TestClient c) throws IOException {
+        c.soTimeout(3000);
+        try {
+            c.call(1, "svc", "echo", "x");
+            return false;
+        } catch (IOException e) {
+            return true; // reset at accept: the read fails
+        }
+    }
+
+    @Test
+    void resetsConnectionsBeyondMaxConnectionsAndKeepsServingTheOthers() throws Exception {
+        start("\"limits\": {\"max_connections\": 2},");
+        try (TestClient a = new TestClient(sidecar.port("out")); TestClient b = new TestClient(sidecar.port("out"))) {
+            assertTrue(a.call(1, "svc", "echo", "a").ok());
+            assertTrue(b.call(1, "svc", "echo", "b").ok());
+            try (TestClient c = new TestClient(sidecar.port("out"))) {
+                assertTrue(refused(c), "the third connection is reset");
+            }
+            assertTrue(a.call(2, "svc", "echo", "a2").ok(), "admitted connections keep working");
+            assertEquals(1.0, metric("remora_downstream_connections_rejected_total{listener=\"out\",reason=\"max_connections\"}"));
+        }
+        // closing frees the slot
+        awaitOpenBelow(2);
+        try (TestClient d = new TestClient(sidecar.port("out"))) {
+            assertTrue(d.call(1, "svc", "echo", "d").ok());
+        }
+    }
+
+    private void awaitOpenBelow(int n) throws InterruptedException {
+        for (int i = 0; i < 200 && sidecar.sidecar().connectionLimits().open() >= n; i++) {
+            Thread.sleep(10); // the close reaches the sidecar's loop asynchronously; nothing to await on
+        }
+    }
+
+    @Test
+    void resetsConnectionsAboveTheAcceptRate() throws Exception {
+        start("\"limits\": {\"accept_per_second\": 5},");
+        int served = 0;
+        int refused = 0;
+        List<TestClient> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < 30; i++) {
+                TestClient c = new TestClient(sidecar.port("out"));
+                open.add(c);
+                if (refused(c)) {
+                    refused++;
+                } else {
+                    served++;
+                }
+            }
+        } finally {
+            for (TestClient c : open) {
+                c.close();
+            }
+        }
+        assertTrue(served >= 5 && served < 30, "a burst of one second's worth is served, the rest reset: " + served);
+        assertEquals(refused, (int) metric(
+                "remora_downstream_connections_rejected_total{listener=\"out\",reason=\"accept_rate\"}"));
+    }
+
+    @Test
+    void answersRequestsBeyondMaxRequestsPerConnectionWithTheOverflowError() throws Exception {
+        start("\"limits\": {\"max_requests_per_connection\": 2},");
+        try (TestClient c = new TestClient(sidecar.port("out"))) {
+            c.send(0, 1, -1, "svc", "silent", "", "held");
+            c.send(0, 2, -1, "svc", "silent", "", "held");
+            c.send(0, 3, -1, "svc", "echo", "", "third");
+            Reply r = c.read();
+            assertEquals(3, r.id());
+            assertEquals(status(ProxyError.OVERFLOW), r.status(), r.toString());
+            assertTrue(r.payload().contains("too many requests in flight on this connection (limit 2)"), r.payload());
+            assertEquals(1.0, metric("remora_downstream_requests_refused_total{limit=\"max_requests_per_connection\","
+                    + "listener=\"out\"}"));
+        }
+        String log = Files.readString(sidecar.logDir().resolve("limits.log"));
+        assertTrue(log.contains("limits.max_requests_per_connection"), log);
+    }
+
+    @Test
+    void overloadedSidecarShedsRequestsAndStopsAcceptingThenRecovers() throws Exception {
+        long max = PlatformDependent.maxDirectMemory();
+        long used = Math.max(0, PlatformDependent.usedDirectMemory());
+        long chunk = Math.min(256L << 20, max / 8);
+        double threshold = 100.0 * (used + chunk / 2) / max;
+        start(String.format(Locale.ROOT, "\"overload\": {\"direct_percent\": %.4f, \"heap_percent\": 100,"
+                + " \"check_interval_ms\": 20},", threshold));
+        try (TestClient existing = new TestClient(sidecar.port("out"))) {
+            assertTrue(existing.call(1, "svc", "echo", "before").ok());
+            ByteBuf hog = new UnpooledByteBufAllocator(true, true).directBuffer((int) chunk);
+            TestClient waiting = null;
+            try {
+                awaitOverloaded(true);
+                Reply shed = existing.call(2, "svc", "echo", "during");
+                assertEquals(status(ProxyError.OVERFLOW), shed.status(), shed.toString());
+                assertTrue(shed.payload().contains("sidecar overloaded: heap"), shed.payload());
+                assertFalse(sidecar.sidecar().listeners().slot("out").serverChannel().config().isAutoRead(),
+                        "the listener stopped accepting");
+                waiting = new TestClient(sidecar.port("out")); // the kernel completes the handshake, nobody accepts
+                waiting.send(0, 7, -1, "svc", "echo", "", "queued");
+                assertTrue(metric("remora_overload_shed_requests_total") >= 1);
+                assertEquals(1.0, metric("remora_overload_active"));
+            } finally {
+                hog.release();
+            }
+            awaitOverloaded(false);
+            assertTrue(sidecar.sidecar().listeners().slot("out").serverChannel().config().isAutoRead(),
+                    "accepting again");
+            waiting.soTimeout(5000);
+            Reply late = waiting.read();
+            if (late.status() == status(ProxyError.OVERFLOW)) { // it was accepted in the instant before the pause
+                waiting.send(0, 8, -1, "svc", "echo", "", "again");
+                late = waiting.read();
+            }
+            assertTrue(late.ok(), "the queued connection is accepted and served after recovery: " + late);
+            waiting.close();
+            assertTrue(existing.call(3, "svc", "echo", "after").ok());
+        }
+        String log = Files.readString(sidecar.logDir().resolve("limits.log"));
+        assertTrue(log.contains("overloaded: heap") && log.contains("recovered from overload"), log);
+    }
+
+    private void awaitOverloaded(boolean want) throws Exception {
+        for (int i = 0; i < 500; i++) {
+            if ((metric("remora_overload_active") == 1.0) == want) {
+                return;
+            }
+            Thread.sleep(10); // the manager samples on its own thread
+        }
+        throw new AssertionError("overload state did not become " + want);
+    }
+
+    @Test
+    void rejectsInvalidLimitsWithTheFieldPath() {
+        ConfigException e = assertThrows(ConfigException.class, () -> Limits.compile(ConfigLoader.parse(
+                "{\"limits\": {\"max_connections\": 0}}").limits()));
+        assertTrue(e.getMessage().contains("limits.max_connections") && e.getMessage().contains("was 0"),
+                e.getMessage());
+        e = assertThrows(ConfigException.class, () -> OverloadManager.Config.compile(ConfigLoader.parse(
+                "{\"overload\": {\"heap_percent\": 120}}").overload()));
+        assertTrue(e.getMessage().contains("overload.heap_percent"), e.getMessage());
+        assertThrows(ConfigException.class, () -> Limits.compile(ConfigLoader.parse(
+                "{\"limits\": {\"accept_per_second\": -1}}").limits()));
+    }
+
+    @Test
+    void overloadManagerRecoversOnlyBelowNinetyFivePercentOfTheThreshold() {
+        double[] heap = {50};
+        List<Boolean> changes = new ArrayList<>();
+        try (OverloadManager m = new OverloadManager(new OverloadManager.Config(90, 90, 60_000),
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), changes::add,
+                new OverloadManager.Pressure() {
+                    @Override
+                    public double heapPercent() {
+                        return heap[0];
+                    }
+
+                    @Override
+                    public double directPercent() {
+                        return 0;
+                    }
+                })) {
+            m.check();
+            assertFalse(m.overloaded());
+            heap[0] = 91;
+            m.check();
+            assertTrue(m.overloaded());
+            heap[0] = 86;
+            m.check();
+            assertTrue(m.overloaded(), "within the hysteresis band (85.5-90): still overloaded");
+            heap[0] = 85;
+            m.check();
+            assertFalse(m.overloaded());
+            assertEquals(List.of(true, false), changes);
+        }
+    }
+}
