@@ -80,7 +80,9 @@ class FilterChainTrafficTest {
                      {"name":"raw","match":{"prefix_ranges":["127.0.0.5/32"]},"protocol":"tcp","routes":[{"cluster":"raw"}]}],
                    "default_filter_chain":{"protocol":"tcp","routes":[{"cluster":"default"}]}},
                   {"name":"127.0.0.2_%1$d","address":"127.0.0.2:%1$d","bind_to_port":false,"protocol":"tcp",
-                   "routes":[{"cluster":"handed"}]}],
+                   "routes":[{"cluster":"handed"}]},
+                  {"name":"strict","address":"127.0.0.1:0","filter_chains":[
+                    {"match":{"destination_port":1},"protocol":"tcp","routes":[{"cluster":"b"}]}]}],
                  "clusters":[%2$s]}
                 """.formatted(port, clusters));
     }
@@ -130,6 +132,19 @@ class FilterChainTrafficTest {
         assertEquals("handed", via("127.0.0.2", new byte[0]), "handed to the listener of the original destination");
         assertEquals("b", via("127.0.0.3", new byte[0]), "the virtual listener's chain for that address");
         assertEquals("default", via("127.0.0.4", new byte[0]), "no chain matches: the default chain");
+    }
+
+    @Test
+    void aConnectionNoChainMatchesIsClosedAndCounted() throws Exception {
+        try (Socket c = new Socket()) {
+            c.connect(sidecar.listener("strict"), 2000);
+            c.setSoTimeout(5000);
+            assertEquals(-1, c.getInputStream().read(), "closed: no chain for its destination port, no default");
+        }
+        String stats = sidecar.admin("GET", "/api/v1/stats?prefix=remora_downstream_no_filter_chain_match", null)
+                .body();
+        org.junit.jupiter.api.Assertions.assertTrue(stats.contains("strict") && stats.matches("(?s).*1(\\.0)?.*"),
+                stats);
     }
 
     @Test

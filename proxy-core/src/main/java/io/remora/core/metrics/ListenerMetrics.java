@@ -23,6 +23,7 @@ public final class ListenerMetrics {
     private final Counter connections;
     private final Counter bytesReceived;
     private final Counter bytesSent;
+    private final Counter noFilterChain;
     private final Timer duration;
     /** service -> method -> counters by result. */
     private final Map<String, Map<String, Counter[]>> byService = new ConcurrentHashMap<>();
@@ -42,6 +43,9 @@ public final class ListenerMetrics {
                 .description("Request bytes received from callers").tag("listener", listener).register(r);
         bytesSent = Counter.builder("remora_downstream_sent").baseUnit("bytes")
                 .description("Response bytes sent to callers").tag("listener", listener).register(r);
+        noFilterChain = Counter.builder("remora_downstream_no_filter_chain_match")
+                .description("Connections closed because no filter chain (and no default chain) matched them")
+                .tag("listener", listener).register(r);
         requestRefused("max_requests_per_connection", 0); // exists from the start: dashboards and alerts see a 0
         duration = ProxyMetrics.timer(r, "remora_downstream_request_duration",
                 "Time from a request's decode to its answer", "listener", listener, "protocol", protocol);
@@ -104,6 +108,11 @@ public final class ListenerMetrics {
             bytesSent.increment(responseBytes);
         }
         duration.record(durationNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** A connection no filter chain of this listener matched (closed; Envoy's {@code no_filter_chain_match}). */
+    public void noFilterChainMatch() {
+        noFilterChain.increment();
     }
 
     /** Bytes moved on a connection that has no requests (an opaque TCP proxy): counted as they flow. */

@@ -103,6 +103,7 @@ final class ChainSelector extends ByteToMessageDecoder {
         FilterChains.Chain c = chains.select(destination, r == null ? null : r.serverName(),
                 r == null ? null : r.transport(), r == null ? List.of() : r.alpn());
         if (c == null) {
+            target.metrics().noFilterChainMatch();
             log.debug("listener {}: no filter chain matches a connection from {} to {} ({}); closing", target.name(),
                     ctx.channel().remoteAddress(), destination, r);
             ctx.close();
