@@ -7,7 +7,8 @@
 //
 // -cache snapshot keeps the resources in a snapshot cache (one snapshot, version from the update), -cache linear in
 // one linear cache per type (per-resource versions, the delta-native cache). -no-delta answers
-// DeltaAggregatedResources with UNIMPLEMENTED, like a SotW-only control plane. The listening ports are printed on
+// DeltaAggregatedResources with UNIMPLEMENTED, like a SotW-only control plane. SDS's StreamSecrets is served
+// too, and -uds also serves everything on a unix socket (istio-agent's shape for secrets). The listening ports are printed on
 // stdout as "XDS_PORT=<n>" and "HTTP_PORT=<n>"; logs go to stderr. -hold opens the ADS port only after the first
 // update, like a control plane that serves once it has synced (a restarted one must not tell a client that
 // everything it holds was removed).
@@ -27,7 +28,10 @@ import (
 	"sync"
 
 	core "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	// registered so the control API can decode Secret resources (the others come in through pkg/resource)
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	secretservice "github.com/envoyproxy/go-control-plane/envoy/service/secret/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
@@ -39,8 +43,10 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
-// order in which a linear-cache update touches the types: dependencies first.
-var typeOrder = []string{resource.ClusterType, resource.EndpointType, resource.ListenerType, resource.RouteType}
+// order in which a linear-cache update touches the types: dependencies first. Secrets (SDS over ADS, as istiod
+// serves them to proxies that ask through ADS) come first: clusters and listeners warm until theirs arrive.
+var typeOrder = []string{resource.SecretType, resource.ClusterType, resource.EndpointType, resource.ListenerType,
+	resource.RouteType}
 
 // group is the one snapshot-cache key: every node sees the same resources.
 type group struct{}
@@ -334,6 +340,7 @@ func main() {
 	mode := flag.String("cache", "snapshot", "snapshot | linear")
 	noDelta := flag.Bool("no-delta", false, "answer DeltaAggregatedResources with UNIMPLEMENTED")
 	hold := flag.Bool("hold", false, "open the ADS port only after the first update")
+	uds := flag.String("uds", "", "also serve (ADS and SDS's StreamSecrets) on this unix socket, as istio-agent does")
 	flag.Parse()
 
 	ctx := context.Background()
@@ -367,6 +374,8 @@ func main() {
 	} else {
 		discovery.RegisterAggregatedDiscoveryServiceServer(g, srv)
 	}
+	// SDS's own service: what istio-agent serves the workload certificates on
+	secretservice.RegisterSecretDiscoveryServiceServer(g, srv)
 	hl := listen(*httpAddr)
 	var serveOnce sync.Once
 	serveXds := func() {
@@ -380,6 +389,18 @@ func main() {
 					log.Fatalf("grpc: %v", err)
 				}
 			}()
+			if *uds != "" {
+				os.Remove(*uds)
+				ul, err := net.Listen("unix", *uds)
+				if err != nil {
+					log.Fatalf("listen %s: %v", *uds, err)
+				}
+				go func() {
+					if err := g.Serve(ul); err != nil {
+						log.Fatalf("grpc (unix): %v", err)
+					}
+				}()
+			}
 		})
 	}
 

@@ -133,7 +133,13 @@ final class Http2Upstream extends Http2ConnectionHandler {
 
     void connect() {
         Bootstrap b = Transport.get().upstreamBootstrap(loop, cluster.connectTimeoutMillis())
-                .handler(this);
+                .handler(new io.netty.channel.ChannelInitializer<io.netty.channel.Channel>() {
+                    @Override
+                    protected void initChannel(io.netty.channel.Channel ch) {
+                        io.remora.core.tls.TransportSockets.install(ch, cluster, host); // TLS (h2 over ALPN) first
+                        ch.pipeline().addLast(Http2Upstream.this);
+                    }
+                });
         ChannelFuture f = b.connect(host.socketAddress());
         f.addListener(done -> onConnected(f));
     }

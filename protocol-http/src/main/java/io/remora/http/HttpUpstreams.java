@@ -138,6 +138,7 @@ final class HttpUpstreams {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        io.remora.core.tls.TransportSockets.install(ch, cluster, host);
                         ch.pipeline().addLast("http-codec", new Http1ClientCodec(new HttpDecoderConfig()
                                 .setMaxHeaderSize(MAX_RESPONSE_HEADER_BYTES)
                                 .setTrailersFactory(HttpHeadersUtil.SMALL_TRAILERS)

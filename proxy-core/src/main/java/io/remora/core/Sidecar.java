@@ -70,6 +70,7 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
     private final long startNanos;
     private final Map<String, java.util.function.BooleanSupplier> readinessChecks =
             new java.util.concurrent.ConcurrentHashMap<>();
+    private final io.remora.core.tls.SecretStore secrets = new io.remora.core.tls.SecretStore();
     private volatile boolean closed;
     private volatile SidecarConfig initialConfig;
     private final ProtocolRegistry protocols;
@@ -241,6 +242,11 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
     public boolean setListenerAccepting(String listener, boolean accepting) {
         return !(accepting && (draining || closed || stoppedByAdmin.contains(listener)))
                 && listeners.setAccepting(listener, accepting);
+    }
+
+    @Override
+    public io.remora.core.tls.SecretStore secrets() {
+        return secrets;
     }
 
     @Override

@@ -35,6 +35,11 @@ public interface SidecarContext {
         return c == null || c.current() == null ? null : c.current().source();
     }
 
+    /** TLS material delivered at run time (SDS), by name; never part of the config snapshot. */
+    default io.remora.core.tls.SecretStore secrets() {
+        return null;
+    }
+
     /** The engine's listeners: socket handoff hooks for the upgrade module (null where there is no engine). */
     default io.remora.core.proxy.ListenerManager listeners() {
         return null;

@@ -89,6 +89,12 @@ final class AdsClient {
     private ManagedChannel channel;
     private MultiThreadIoEventLoopGroup udsGroup;
     private XdsWire wire;
+    /** istio-agent's SDS server ({@code extensions.xds.sds_address}): secrets on their own stream, not over ADS. */
+    private ManagedChannel sdsChannel;
+    private MultiThreadIoEventLoopGroup sdsUdsGroup;
+    private XdsWire sdsWire;
+    private long sdsStreamId;
+    private Backoff sdsBackoff;
     private long streamId;
     private boolean streamAnswered;
     /** {@code auto} only: the control plane answered delta with UNIMPLEMENTED, so this client speaks SotW. */
@@ -109,7 +115,18 @@ final class AdsClient {
     private Instant lastAppliedAt;
     private ScheduledFuture<?> warmingTimer;
 
+    /** Where SDS secrets go (never into the config); one per sidecar. */
+    private final io.remora.core.tls.SecretStore secretStore;
+    /** Secret names this client put into the store, so a secret no longer held is taken out again. */
+    private final Set<String> secretsPut = new HashSet<>();
+
     AdsClient(XdsBootstrap boot, SidecarConfig base, ConfigManager config, Logger log) {
+        this(boot, base, config, log, new io.remora.core.tls.SecretStore());
+    }
+
+    AdsClient(XdsBootstrap boot, SidecarConfig base, ConfigManager config, Logger log,
+              io.remora.core.tls.SecretStore secretStore) {
+        this.secretStore = secretStore;
         this.boot = boot;
         this.base = base;
         this.config = config;
@@ -133,7 +150,14 @@ final class AdsClient {
     }
 
     void start() {
-        channel = buildChannel();
+        channel = buildChannel(boot.address(), false);
+        if (boot.sdsAddress() != null) {
+            sdsChannel = buildChannel(boot.sdsAddress(), true);
+            sdsBackoff = new Backoff(boot.reconnectBaseMs(), boot.reconnectMaxMs(),
+                    bound -> bound <= 0 ? 0 : ThreadLocalRandom.current().nextLong(bound));
+            log.info("xds: secrets from the SDS server at {}", boot.sdsAddress());
+            exec.execute(this::connectSds);
+        }
         log.info("xds: node {} connecting to {} (api {}, initial fetch timeout {} ms)", boot.nodeId(), boot.address(),
                 boot.api().name().toLowerCase(), boot.initialFetchTimeoutMs());
         exec.execute(this::connect);
@@ -146,6 +170,9 @@ final class AdsClient {
                 state = State.STOPPED;
                 if (wire != null) {
                     wire.close();
+                }
+                if (sdsWire != null) {
+                    sdsWire.close();
                 }
             }).get(2, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -165,27 +192,37 @@ final class AdsClient {
         if (udsGroup != null) {
             udsGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         }
+        if (sdsChannel != null) {
+            sdsChannel.shutdownNow();
+        }
+        if (sdsUdsGroup != null) {
+            sdsUdsGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
     }
 
     boolean ready() {
         return ready;
     }
 
-    private ManagedChannel buildChannel() {
+    private ManagedChannel buildChannel(String a, boolean sds) {
         NettyChannelBuilder b;
-        String a = boot.address();
         if (a.startsWith("unix://")) {
             if (!Epoll.isAvailable()) {
                 throw new IllegalStateException("unix domain socket " + a + " needs native epoll: "
                         + Epoll.unavailabilityCause());
             }
-            udsGroup = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+            MultiThreadIoEventLoopGroup g = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+            if (sds) {
+                sdsUdsGroup = g;
+            } else {
+                udsGroup = g;
+            }
             b = NettyChannelBuilder.forAddress(new DomainSocketAddress(a.substring("unix://".length())))
-                    .channelType(EpollDomainSocketChannel.class).eventLoopGroup(udsGroup);
+                    .channelType(EpollDomainSocketChannel.class).eventLoopGroup(g);
         } else {
             b = NettyChannelBuilder.forTarget(a);
         }
-        if (boot.tls()) {
+        if (boot.tls() && !sds) { // istio-agent's SDS socket is local and plaintext
             b.useTransportSecurity();
         } else {
             b.usePlaintext();
@@ -205,13 +242,15 @@ final class AdsClient {
         streamAnswered = false;
         held.clear();
         for (TypeState ts : types.values()) {
-            ts.nonce = "";
-            ts.cancelDelayedNack();
+            if (!separate(ts)) {
+                ts.nonce = "";
+                ts.cancelDelayedNack();
+            }
         }
         XdsWire.Sink sink = new XdsWire.Sink() {
             @Override
             public void onUpdate(XdsUpdate u) {
-                post(() -> onResponse(id, u));
+                post(() -> onResponse(id, u, false));
             }
 
             @Override
@@ -221,10 +260,58 @@ final class AdsClient {
         };
         wire = speaksDelta() ? new DeltaWire(channel, node, log, sink) : new SotwWire(channel, node, log, sink);
         for (TypeState ts : types.values()) {
-            if (ts.wildcard() || !ts.names.isEmpty()) {
+            if ((ts.wildcard() || !ts.names.isEmpty()) && !separate(ts)) {
                 wire.open(ts);
             }
         }
+    }
+
+    /** True for the secrets when they come from their own SDS server. */
+    private boolean separate(TypeState ts) {
+        return sdsChannel != null && ts.typeUrl.equals(XdsResources.SECRET);
+    }
+
+    /** The stream a type's requests go on (null while it is down). */
+    private XdsWire wireFor(TypeState ts) {
+        return separate(ts) ? sdsWire : wire;
+    }
+
+    private void connectSds() {
+        if (state == State.STOPPED) {
+            return;
+        }
+        long id = ++sdsStreamId;
+        TypeState ts = types.get(XdsResources.SECRET);
+        ts.nonce = "";
+        ts.cancelDelayedNack();
+        sdsWire = new SotwWire(sdsChannel, node, log, new XdsWire.Sink() {
+            @Override
+            public void onUpdate(XdsUpdate u) {
+                post(() -> onResponse(id, u, true));
+            }
+
+            @Override
+            public void onEnd(Throwable t) {
+                post(() -> onSdsEnd(id, t));
+            }
+        }, true);
+        if (!ts.names.isEmpty()) {
+            sdsWire.open(ts);
+        }
+    }
+
+    private void onSdsEnd(long id, Throwable t) {
+        if (id != sdsStreamId || state == State.STOPPED) {
+            return;
+        }
+        sdsWire = null;
+        disconnects.incrementAndGet();
+        long delay = sdsBackoff.nextDelayMillis();
+        String why = t == null ? "closed by the server" : io.grpc.Status.fromThrowable(t).toString();
+        lastError = "sds stream: " + why;
+        log.warn("xds: SDS stream to {} lost ({}); secrets held stay in use; reconnect in {} ms", boot.sdsAddress(),
+                why, delay);
+        exec.schedule(this::connectSds, delay, TimeUnit.MILLISECONDS);
     }
 
     private boolean speaksDelta() {
@@ -272,12 +359,20 @@ final class AdsClient {
 
     // ---------------------------------------------------------------- responses
 
-    private void onResponse(long id, XdsUpdate u) {
-        if (id != streamId || state == State.STOPPED) {
+    private void onResponse(long id, XdsUpdate u, boolean sds) {
+        if (id != (sds ? sdsStreamId : streamId) || state == State.STOPPED) {
             return;
         }
-        streamAnswered = true;
-        if (state != State.CONNECTED) {
+        if (sds) {
+            sdsBackoff.reset();
+            if (!u.typeUrl().equals(XdsResources.SECRET)) {
+                log.warn("xds: ignoring a {} response on the SDS stream", u.typeUrl());
+                return;
+            }
+        } else {
+            streamAnswered = true;
+        }
+        if (!sds && state != State.CONNECTED) {
             state = State.CONNECTED;
             backoff.reset();
             log.info("xds: {} stream to {} established", wire.dialect(), boot.address());
@@ -407,13 +502,15 @@ final class AdsClient {
                 u.stateOfTheWorld() ? raw.size() : versions.size(),
                 u.stateOfTheWorld() ? "" : " changed, " + removedCount + " removed, " + raw.size() + " held",
                 lastProcessMillis);
-        if (wire != null) {
-            wire.ack(ts);
+        if (wireFor(ts) != null) {
+            wireFor(ts).ack(ts);
         }
         if (ts.typeUrl.equals(XdsResources.CLUSTER)) {
             subscribe(types.get(XdsResources.ENDPOINT), names(ts, x -> ((XCluster) x).edsName()));
+            subscribe(types.get(XdsResources.SECRET), secretNames());
         } else if (ts.typeUrl.equals(XdsResources.LISTENER)) {
-            subscribe(types.get(XdsResources.ROUTE), names(ts, x -> ((XListener) x).rds()));
+            subscribe(types.get(XdsResources.ROUTE), allNames(ts, x -> ((XListener) x).rdsNames()));
+            subscribe(types.get(XdsResources.SECRET), secretNames());
         }
         ts.stale.removeAll(versions.keySet());
         ts.stale.removeAll(u.removed());
@@ -470,6 +567,21 @@ final class AdsClient {
         return java.util.Collections.unmodifiableSet(out);
     }
 
+    private static Set<String> allNames(TypeState ts, Function<Object, Set<String>> f) {
+        TreeSet<String> out = new TreeSet<>();
+        for (Object o : ts.translated.values()) {
+            out.addAll(f.apply(o));
+        }
+        return java.util.Collections.unmodifiableSet(out);
+    }
+
+    /** Every secret a cluster's or a listener's TLS names: what SDS is asked for. */
+    private Set<String> secretNames() {
+        TreeSet<String> out = new TreeSet<>(allNames(types.get(XdsResources.CLUSTER), x -> ((XCluster) x).secrets()));
+        out.addAll(allNames(types.get(XdsResources.LISTENER), x -> ((XListener) x).secrets()));
+        return java.util.Collections.unmodifiableSet(out);
+    }
+
     private void subscribe(TypeState ts, Set<String> names) {
         if (names.equals(ts.names)) {
             return;
@@ -484,8 +596,8 @@ final class AdsClient {
         ts.info.keySet().retainAll(names);
         log.info("xds: subscribing {} to {} name(s) (+{} -{})", XdsResources.shortName(ts.typeUrl), names.size(),
                 added.size(), removed.size());
-        if (wire != null) {
-            wire.resubscribe(ts, added, removed);
+        if (wireFor(ts) != null) {
+            wireFor(ts).resubscribe(ts, added, removed);
         }
     }
 
@@ -501,8 +613,8 @@ final class AdsClient {
             ts.delayedNack = exec.schedule(() -> {
                 ts.delayedNack = null;
                 countNack(ts);
-                if (wire != null) {
-                    wire.nack(ts, error);
+                if (wireFor(ts) != null) {
+                    wireFor(ts).nack(ts, error);
                 }
             }, delay, TimeUnit.MILLISECONDS);
             return;
@@ -524,8 +636,8 @@ final class AdsClient {
         ts.nackRepeats = 0;
         log.warn("xds: NACK {} version {} (keeping version \"{}\"): {}", type, u.version(), ts.version, error);
         countNack(ts);
-        if (wire != null) {
-            wire.nack(ts, error);
+        if (wireFor(ts) != null) {
+            wireFor(ts).nack(ts, error);
         }
     }
 
@@ -540,6 +652,8 @@ final class AdsClient {
             case XdsResources.ROUTE -> any.unpack(RouteConfiguration.class);
             case XdsResources.CLUSTER -> any.unpack(Cluster.class);
             case XdsResources.ENDPOINT -> any.unpack(ClusterLoadAssignment.class);
+            case XdsResources.SECRET -> any.unpack(
+                    io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret.class);
             default -> throw new IllegalArgumentException(typeUrl);
         };
     }
@@ -551,6 +665,8 @@ final class AdsClient {
             return rc.getName();
         } else if (m instanceof Cluster c) {
             return c.getName();
+        } else if (m instanceof io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret sec) {
+            return sec.getName();
         }
         return ((ClusterLoadAssignment) m).getClusterName();
     }
@@ -562,6 +678,8 @@ final class AdsClient {
             return translator.route(rc);
         } else if (m instanceof Cluster c) {
             return translator.cluster(c);
+        } else if (m instanceof io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret sec) {
+            return TlsTranslator.secret(sec);
         }
         return translator.endpoints((ClusterLoadAssignment) m);
     }
@@ -580,8 +698,21 @@ final class AdsClient {
         Map<String, XEndpoints> endpoints = translated(XdsResources.ENDPOINT);
         Map<String, XListener> listeners = translated(XdsResources.LISTENER);
         Map<String, XRoute> routes = translated(XdsResources.ROUTE);
-        ConfigAssembler.Result res = ConfigAssembler.assemble(base, clusters, endpoints, listeners, routes, lastApplied,
-                key -> {
+        Map<String, XdsResources.XSecret> secrets = translated(XdsResources.SECRET);
+        // Material first: a listener or cluster applied below may use it on its first connection. A rotation is one
+        // put: new connections get the new SslContext, established ones keep theirs.
+        for (XdsResources.XSecret sec : secrets.values()) {
+            secretStore.put(sec.name(), sec.secret());
+        }
+        for (String gone : new ArrayList<>(secretsPut)) {
+            if (!secrets.containsKey(gone)) {
+                secretStore.remove(gone);
+                secretsPut.remove(gone);
+            }
+        }
+        secretsPut.addAll(secrets.keySet());
+        ConfigAssembler.Result res = ConfigAssembler.assemble(base, clusters, endpoints, listeners, routes,
+                secrets.keySet(), lastApplied, key -> {
                     Long since = waitingSince.get(key);
                     return since != null && now - since >= warmNanos;
                 });
@@ -713,6 +844,10 @@ final class AdsClient {
         o.put("node_id", boot.nodeId());
         o.put("api", boot.api().name().toLowerCase());
         o.put("wire", wire == null ? null : wire.dialect());
+        if (boot.sdsAddress() != null) {
+            o.put("sds_server", boot.sdsAddress());
+            o.put("sds_stream", sdsWire == null ? "down" : "up");
+        }
         o.put("state", state.name().toLowerCase());
         o.put("frozen", frozen);
         o.put("ready", ready);

@@ -37,14 +37,38 @@ final class ConfigAssembler {
 
     static Result assemble(SidecarConfig base, Map<String, XCluster> clusters, Map<String, XEndpoints> endpoints,
                            Map<String, XListener> listeners, Map<String, XRoute> routes, SidecarConfig previous,
-                           Predicate<String> expired) {
+                           Predicate<String> expired) throws io.remora.core.config.ConfigException {
+        return assemble(base, clusters, endpoints, listeners, routes, Set.of(), previous, expired);
+    }
+
+    /**
+     * {@code secrets}: the names of the SDS secrets held; a cluster or listener whose TLS names another one warms
+     * ({@code sds:<name>}) like one waiting for its endpoints or routes.
+     */
+    static Result assemble(SidecarConfig base, Map<String, XCluster> clusters, Map<String, XEndpoints> endpoints,
+                           Map<String, XListener> listeners, Map<String, XRoute> routes, Set<String> secrets,
+                           SidecarConfig previous, Predicate<String> expired)
+            throws io.remora.core.config.ConfigException {
         Set<String> waiting = new LinkedHashSet<>();
+        Map<String, String> skipped = new TreeMap<>();
         Map<String, SidecarConfig.Cluster> clustersOut = new LinkedHashMap<>();
         if (base.clusters() != null) {
             base.clusters().forEach(c -> clustersOut.put(c.name(), c));
         }
         for (XCluster xc : new TreeMap<>(clusters).values()) {
             SidecarConfig.Cluster c = xc.config();
+            if (xc.skipped() != null) {
+                skipped.put(c.name(), xc.skipped());
+                continue;
+            }
+            String missingSecret = firstMissing(xc.secrets(), secrets);
+            if (missingSecret != null) {
+                String key = "sds:" + missingSecret;
+                waiting.add(key);
+                if (!expired.test(key)) {
+                    continue;
+                }
+            }
             if (xc.edsName() == null) {
                 clustersOut.put(c.name(), c);
                 continue;
@@ -55,7 +79,8 @@ final class ConfigAssembler {
                 waiting.add(key);
             }
             if (ep != null || expired.test(key)) {
-                clustersOut.put(c.name(), withHosts(c, ep == null ? List.of() : ep.hosts(), xc.weightsFromEndpoints()));
+                clustersOut.put(c.name(), withHosts(c, ep == null ? List.of() : ep.hosts(), xc.weightsFromEndpoints(),
+                        xc.maxEjectionPercent()));
             }
         }
 
@@ -75,21 +100,35 @@ final class ConfigAssembler {
             if (xl.listener() == null) {
                 continue;
             }
+            Set<String> refs = new LinkedHashSet<>(xl.inlineClusters());
+            String missingRds = null;
+            for (String rds : xl.rdsNames()) {
+                if (routes.get(rds) != null) {
+                    refs.addAll(routes.get(rds).clusters());
+                } else if (missingRds == null) {
+                    missingRds = rds;
+                }
+            }
+            for (String ref : refs) {
+                if (skipped.containsKey(ref)) {
+                    throw new io.remora.core.config.ConfigException("listener \"" + xl.name() + "\"",
+                            "routes to cluster \"" + ref + "\", which was skipped: " + skipped.get(ref));
+                }
+            }
+            String missingSecret = firstMissing(xl.secrets(), secrets);
             String key;
-            if (xl.rds() != null) {
-                XRoute rc = routes.get(xl.rds());
-                key = rc == null ? "rds:" + xl.rds() : "listener:" + xl.name();
-                if (rc != null && clustersOut.keySet().containsAll(rc.clusters())) {
-                    routesOut.put(rc.config().name(), rc.config());
-                    listenersOut.add(xl.listener());
-                    continue;
-                }
-            } else {
+            if (missingRds != null) {
+                key = "rds:" + missingRds;
+            } else if (!clustersOut.keySet().containsAll(refs)) {
                 key = "listener:" + xl.name();
-                if (clustersOut.keySet().containsAll(xl.inlineClusters())) {
-                    listenersOut.add(xl.listener());
-                    continue;
+            } else if (missingSecret != null && !expired.test("sds:" + missingSecret)) {
+                key = "sds:" + missingSecret;
+            } else {
+                for (String rds : xl.rdsNames()) {
+                    routesOut.put(rds, routes.get(rds).config());
                 }
+                listenersOut.add(xl.listener());
+                continue;
             }
             waiting.add(key);
             keepPrevious(xl.name(), previous, clustersOut, routesOut, listenersOut);
@@ -121,18 +160,41 @@ final class ConfigAssembler {
             if (!l.name().equals(name)) {
                 continue;
             }
-            SidecarConfig.RouteConfig rc = null;
-            List<SidecarConfig.Route> rs = l.routes();
+            List<String> rcNames = new ArrayList<>();
+            List<SidecarConfig.Route> rs = new ArrayList<>();
             if (l.routeConfig() != null) {
-                rc = routesOut.get(l.routeConfig());
+                rcNames.add(l.routeConfig());
+            }
+            if (l.routes() != null) {
+                rs.addAll(l.routes());
+            }
+            List<SidecarConfig.FilterChain> chains = new ArrayList<>();
+            if (l.filterChains() != null) {
+                chains.addAll(l.filterChains());
+            }
+            if (l.defaultFilterChain() != null) {
+                chains.add(l.defaultFilterChain());
+            }
+            for (SidecarConfig.FilterChain fc : chains) {
+                if (fc.routeConfig() != null) {
+                    rcNames.add(fc.routeConfig());
+                }
+                if (fc.routes() != null) {
+                    rs.addAll(fc.routes());
+                }
+            }
+            List<SidecarConfig.RouteConfig> rcs = new ArrayList<>();
+            for (String rcName : rcNames) {
+                SidecarConfig.RouteConfig rc = routesOut.get(rcName);
                 if (rc == null && previous.routeConfigs() != null) {
-                    rc = previous.routeConfigs().stream().filter(r -> r.name().equals(l.routeConfig())).findFirst()
+                    rc = previous.routeConfigs().stream().filter(r -> r.name().equals(rcName)).findFirst()
                             .orElse(null);
                 }
                 if (rc == null) {
                     return;
                 }
-                rs = rc.routes();
+                rcs.add(rc);
+                rs.addAll(rc.routes());
             }
             // Clusters it routes to that CDS removed stay until the routes stop naming them.
             Map<String, SidecarConfig.Cluster> keep = new LinkedHashMap<>();
@@ -156,12 +218,21 @@ final class ConfigAssembler {
                 }
             }
             clusters.putAll(keep);
-            if (rc != null) {
+            for (SidecarConfig.RouteConfig rc : rcs) {
                 routesOut.putIfAbsent(rc.name(), rc);
             }
             listenersOut.add(l);
             return;
         }
+    }
+
+    private static String firstMissing(Set<String> wanted, Set<String> held) {
+        for (String w : wanted) {
+            if (!held.contains(w)) {
+                return w;
+            }
+        }
+        return null;
     }
 
     /** {@code weighted} (weighted random) when the hosts' weights differ, else {@code lb} unchanged. */
@@ -182,10 +253,15 @@ final class ConfigAssembler {
     }
 
     private static SidecarConfig.Cluster withHosts(SidecarConfig.Cluster c, List<SidecarConfig.Host> hosts,
-                                                   boolean weightsFromEndpoints) {
-        return new SidecarConfig.Cluster(c.name(), c.protocol(),
-                weightsFromEndpoints ? policy(c.lbPolicy(), hosts) : c.lbPolicy(), c.connectTimeoutMs(),
-                c.maxPendingRequests(), c.heartbeatIntervalMs(), c.maxFrameBytes(), hosts);
+                                                   boolean weightsFromEndpoints, int maxEjectionPercent) {
+        SidecarConfig.OutlierDetection o = c.outlierDetection();
+        if (o != null) {
+            // Envoy's max_ejection_percent of the endpoints, never less than one host (as Envoy)
+            int max = Math.max(1, hosts.size() * maxEjectionPercent / 100);
+            o = new SidecarConfig.OutlierDetection(o.windowSeconds(), o.minRequests(), o.errorRatioPercent(),
+                    o.thresholdMultiple(), max, o.baseIsolationMs(), o.maxIsolationMs(), o.mode());
+        }
+        return c.withHosts(weightsFromEndpoints ? policy(c.lbPolicy(), hosts) : c.lbPolicy(), hosts, o);
     }
 
     /**

@@ -39,6 +39,25 @@ final class HttpListeners {
     static final String FAULT = "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault";
     static final String LOCAL_RATELIMIT = "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3"
             + ".LocalRateLimit";
+    static final String RBAC = "type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC";
+
+    /**
+     * HTTP filters Istio puts on every HTTP listener that the core can leave out without changing what a request
+     * gets: telemetry ({@code istio.stats}, {@code grpc_stats}), peer metadata for telemetry
+     * ({@code istio.metadata_exchange}), ALPN overrides for its own TLS ({@code istio.alpn}), CORS and gRPC-Web (browser
+     * concerns of a gateway, not of a sidecar's mesh traffic). By typed_config type URL (TypedStruct envelopes
+     * removed), or by filter name for the Wasm-packaged variants. Each is ignored with one warning per process.
+     */
+    static final Set<String> IGNORED_TYPES = Set.of(
+            "type.googleapis.com/io.istio.http.peer_metadata.Config",
+            "type.googleapis.com/istio.envoy.config.filter.http.alpn.v2alpha1.FilterConfig",
+            "type.googleapis.com/envoy.extensions.filters.http.grpc_stats.v3.FilterConfig",
+            "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors",
+            "type.googleapis.com/stats.PluginConfig",
+            "type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb");
+    static final Set<String> IGNORED_NAMES = Set.of("istio.metadata_exchange", "istio.alpn", "istio.stats",
+            "envoy.filters.http.grpc_stats", "envoy.filters.http.cors", "envoy.filters.http.grpc_web");
+
     /** The core's governance filter order. */
     static final List<String> GOVERNANCE_KINDS = List.of("access_control", "fault_inject", "rate_limit",
             "circuit_breaker");
@@ -84,11 +103,23 @@ final class HttpListeners {
             } else if (t.type().equals(XdsResources.GOVERNANCE) && t.value() != null) {
                 governance = ConfigAssembler.merge(governance, StructJson.toJson(t.value()));
             } else if (t.type().equals(FAULT)) {
-                governance = ConfigAssembler.merge(governance, fault(unpack(hf.getTypedConfig(), HTTPFault.class, fp),
-                        l.getName(), inbound, fp));
+                HTTPFault fault = unpack(hf.getTypedConfig(), HTTPFault.class, fp);
+                if (!fault.hasAbort() && !fault.hasDelay()) {
+                    // Istio's form: the filter is always there, its faults come per route (typed_per_filter_config)
+                    warn.accept("HTTP filter \"" + hf.getName() + "\" without abort or delay: nothing to inject "
+                            + "(per-route fault overrides are not supported)");
+                } else {
+                    governance = ConfigAssembler.merge(governance, fault(fault, l.getName(), inbound, fp));
+                }
             } else if (t.type().equals(LOCAL_RATELIMIT)) {
                 governance = ConfigAssembler.merge(governance, rateLimit(unpack(hf.getTypedConfig(),
                         LocalRateLimit.class, fp), l.getName(), inbound, fp));
+            } else if (IGNORED_TYPES.contains(t.type()) || IGNORED_NAMES.contains(hf.getName())) {
+                warn.accept("HTTP filter \"" + hf.getName() + "\" (" + t.type() + ") is on the list of Istio filters "
+                        + "Remora does not run (telemetry, peer metadata, ALPN, CORS, gRPC-Web); ignored on every "
+                        + "listener");
+            } else if (t.type().equals(RBAC)) {
+                rbac(hf, fp);
             } else {
                 unsupported(hf, fp, t.type());
             }
@@ -129,6 +160,31 @@ final class HttpListeners {
                 XdsTranslator.address(l.getAddress(), p + ".address"), protocol, inbound ? "inbound" : "outbound",
                 rds, routes, filters.isEmpty() ? null : filters, null, idle, options.isEmpty() ? null : options);
         return new XListener(l.getName(), native_, rds, Set.copyOf(inline), governance);
+    }
+
+    /**
+     * Envoy RBAC has no clean mapping onto access_control (principals are SPIFFE identities from mTLS peers,
+     * permissions are path/method/port trees): an RBAC filter that enforces nothing (shadow rules only, or an ALLOW
+     * policy set that admits everyone) is ignored with a warning; one that would deny traffic is not silently
+     * dropped: optional → ignored with a warning that it is NOT enforced, required → NACK.
+     */
+    private void rbac(HttpFilter hf, String fp) throws ConfigException {
+        var cfg = unpack(hf.getTypedConfig(), io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.class, fp);
+        boolean enforcesNothing = !cfg.hasRules() || (cfg.getRules().getAction()
+                == io.envoyproxy.envoy.config.rbac.v3.RBAC.Action.ALLOW && cfg.getRules().getPoliciesMap().values()
+                .stream().anyMatch(pol -> pol.getPermissionsList().stream().anyMatch(x -> x.getAny())
+                        && pol.getPrincipalsList().stream().anyMatch(x -> x.getAny())))
+                || (cfg.getRules().getAction() == io.envoyproxy.envoy.config.rbac.v3.RBAC.Action.DENY
+                && cfg.getRules().getPoliciesCount() == 0);
+        if (enforcesNothing) {
+            warn.accept(fp + ": RBAC filter with no enforcing rules (shadow rules or allow-all); ignored");
+            return;
+        }
+        if (!hf.getIsOptional()) {
+            throw new ConfigException(fp, "HTTP filter \"" + hf.getName() + "\" (RBAC) has enforcing rules, which "
+                    + "Remora cannot map (use access_control rules in remora.governance)");
+        }
+        warn.accept(fp + ": optional RBAC filter with enforcing rules is NOT enforced; ignored");
     }
 
     private void unsupported(HttpFilter hf, String fp, String type) throws ConfigException {

@@ -22,15 +22,26 @@ final class SotwWire implements XdsWire {
     private final StreamObserver<DiscoveryRequest> requests;
 
     SotwWire(Channel channel, Node node, Logger log, Sink sink) {
+        this(channel, node, log, sink, false);
+    }
+
+    /** {@code secretsOnly}: SDS's own service ({@code StreamSecrets}, as istio-agent serves it), not ADS. */
+    SotwWire(Channel channel, Node node, Logger log, Sink sink, boolean secretsOnly) {
         this.node = node;
         this.log = log;
-        this.requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
-                .streamAggregatedResources(sink.<DiscoveryResponse>observer(XdsUpdate::of));
+        this.dialect = secretsOnly ? "sds" : "sotw";
+        StreamObserver<DiscoveryResponse> responses = sink.observer(XdsUpdate::of);
+        this.requests = secretsOnly
+                ? io.envoyproxy.envoy.service.secret.v3.SecretDiscoveryServiceGrpc.newStub(channel)
+                        .streamSecrets(responses)
+                : AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(responses);
     }
+
+    private final String dialect;
 
     @Override
     public String dialect() {
-        return "sotw";
+        return dialect;
     }
 
     @Override

@@ -24,7 +24,12 @@ record XdsBootstrap(
         long reconnectMaxMs,
         String nodeId,
         /** The Node sent to the control plane: id, cluster, Istio metadata, locality, user agent, client features. */
-        Node node) {
+        Node node,
+        /**
+         * Where secrets come from when not over ADS: istio-agent's SDS server ({@code unix:///var/run/secrets/
+         * workload-spiffe-uds/socket}) or {@code host:port}; a SotW {@code StreamSecrets} stream. Null: over ADS.
+         */
+        String sdsAddress) {
 
     static final String PROXY_VERSION = "remora-0.1.0";
 
@@ -73,8 +78,13 @@ record XdsBootstrap(
         String nodeId = envNode != null && !envNode.isBlank() ? envNode
                 : node != null && node.id() != null ? node.id() : IstioNode.defaultId(node, env);
         boolean tls = x != null && x.path("tls").asBoolean(false);
+        String sds = text(x, "sds_address");
+        if (sds != null && !sds.startsWith("unix://") && sds.lastIndexOf(':') <= 0) {
+            throw new ConfigException("extensions.xds.sds_address", "\"" + sds + "\" is not host:port or "
+                    + "unix:///path");
+        }
         return new XdsBootstrap(address, api, tls, initial, warming, (int) maxMsg, base, max, nodeId,
-                IstioNode.build(nodeId, node, x, env));
+                IstioNode.build(nodeId, node, x, env), sds);
     }
 
     /** A node metadata field as text (tests, logs); null when absent. */

@@ -79,7 +79,8 @@ public final class XdsExtension implements SidecarExtension {
         try {
             XdsBootstrap boot = XdsBootstrap.from(snap.source(), env);
             if (boot != null) {
-                AdsClient c = new AdsClient(boot, snap.source(), context.config(), log);
+                AdsClient c = new AdsClient(boot, snap.source(), context.config(), log,
+                        context.secrets() != null ? context.secrets() : new io.remora.core.tls.SecretStore());
                 registerMetrics(context.metrics(), c);
                 c.start();
                 client = c;

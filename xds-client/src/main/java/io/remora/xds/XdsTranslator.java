@@ -15,6 +15,7 @@ import io.envoyproxy.envoy.config.core.v3.HealthStatus;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.config.core.v3.RoutingPriority;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.core.v3.TrafficDirection;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
@@ -54,34 +55,137 @@ final class XdsTranslator {
             + ".HttpConnectionManager";
 
     private final Consumer<String> warn;
+    private final TlsTranslator tlsTranslator;
 
     /** @param warn receives each distinct warning (the caller logs it once) */
     XdsTranslator(Consumer<String> warn) {
         this.warn = warn;
+        this.tlsTranslator = new TlsTranslator(warn);
     }
 
     // ---------------------------------------------------------------- LDS
+
+    static final String TCP_PROXY = "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
+    /** Listener filters whose work the core's chain selection does by itself. */
+    static final Set<String> LISTENER_FILTERS = Set.of("envoy.filters.listener.original_dst",
+            "envoy.filters.listener.tls_inspector", "envoy.filters.listener.http_inspector");
+    /** Network filters Istio adds for telemetry and peer metadata: ignored, one warning each. */
+    static final Set<String> IGNORED_NETWORK_FILTERS = Set.of("istio.metadata_exchange", "istio.stats",
+            "envoy.filters.network.metadata_exchange");
+
+    /** One translated filter chain. */
+    private record ChainOut(SidecarConfig.FilterChain chain, SidecarConfig.Listener native_, String rds,
+                            Set<String> inline, JsonNode governance) {
+    }
 
     XListener listener(Listener l) throws ConfigException {
         String p = "listener \"" + l.getName() + "\"";
         if (l.getName().isEmpty()) {
             throw new ConfigException("listener", "has no name");
         }
-        List<FilterChain> chains = new ArrayList<>(l.getFilterChainsList());
-        if (l.hasDefaultFilterChain()) {
-            chains.add(l.getDefaultFilterChain());
+        for (var lf : l.getListenerFiltersList()) {
+            if (!LISTENER_FILTERS.contains(lf.getName())) {
+                warn.accept(p + ": listener filter \"" + lf.getName() + "\" is not supported; ignored");
+            }
         }
-        if (chains.size() > 1) {
-            warn.accept(p + ": " + chains.size() + " filter chains; only the first is used (no filter chain match)");
+        boolean useOriginalDst = l.hasUseOriginalDst() && l.getUseOriginalDst().getValue();
+        Boolean bind = l.hasBindToPort() ? l.getBindToPort().getValue() : null;
+        List<ChainOut> chains = new ArrayList<>();
+        Set<String> names = new LinkedHashSet<>();
+        for (int i = 0; i < l.getFilterChainsCount(); i++) {
+            FilterChain fc = l.getFilterChains(i);
+            String name = fc.getName().isEmpty() ? "chain-" + i : fc.getName();
+            if (!names.add(name)) {
+                name = name + "-" + i;
+                names.add(name);
+            }
+            ChainOut c = chain(l, fc, name, p + ".filter_chains[" + name + "]", true);
+            if (c != null) {
+                chains.add(c);
+            }
         }
-        if (!chains.isEmpty() && chains.get(0).hasTransportSocket()) {
-            warn.accept(p + ": filter chain transport_socket (downstream TLS) is not supported; the listener serves "
-                    + "plaintext");
+        ChainOut fallback = l.hasDefaultFilterChain() ? chain(l, l.getDefaultFilterChain(), "default",
+                p + ".default_filter_chain", false) : null;
+        ObjectNode governance = null;
+        for (ChainOut c : chains) {
+            if (c.governance() != null) {
+                governance = ConfigAssembler.merge(governance, c.governance());
+            }
         }
+        if (fallback != null && fallback.governance() != null) {
+            governance = ConfigAssembler.merge(governance, fallback.governance());
+        }
+        if (chains.isEmpty() && fallback == null) {
+            if (governance == null) {
+                warn.accept(p + ": no " + XdsResources.RPC_PROXY + ", HTTP connection manager or tcp_proxy filter; "
+                        + "listener skipped");
+            }
+            return new XListener(l.getName(), null, null, Set.of(), governance);
+        }
+        String address = address(l.getAddress(), p + ".address");
+        boolean simple = chains.size() == 1 && fallback == null && chains.get(0).chain().match() == null
+                && chains.get(0).chain().tls() == null && !useOriginalDst && bind == null;
+        if (simple) {
+            // One chain and nothing to choose: the single-chain form, exactly what it was before filter chains.
+            ChainOut c = chains.get(0);
+            SidecarConfig.Listener n = c.native_();
+            SidecarConfig.Listener out = new SidecarConfig.Listener(l.getName(), address, n.protocol(),
+                    n.direction(), n.routeConfig(), n.routes(), n.filters(), n.maxFrameBytes(), n.idleTimeoutMs(),
+                    n.options(), n.transparent());
+            return new XListener(l.getName(), out, c.rds(), Set.copyOf(c.inline()), governance);
+        }
+        String direction = l.getTrafficDirection() == TrafficDirection.INBOUND ? "inbound"
+                : l.getTrafficDirection() == TrafficDirection.OUTBOUND ? "outbound"
+                : chains.isEmpty() ? fallback.native_().direction() : chains.get(0).native_().direction();
+        Set<String> rds = new LinkedHashSet<>();
+        Set<String> inline = new LinkedHashSet<>();
+        Set<String> secrets = new LinkedHashSet<>();
+        List<SidecarConfig.FilterChain> out = new ArrayList<>();
+        for (ChainOut c : chains) {
+            out.add(c.chain());
+        }
+        List<ChainOut> all = new ArrayList<>(chains);
+        if (fallback != null) {
+            all.add(fallback);
+        }
+        for (ChainOut c : all) {
+            if (c.rds() != null) {
+                rds.add(c.rds());
+            }
+            inline.addAll(c.inline());
+            secrets.addAll(TlsTranslator.secretNames(c.chain().tls()));
+        }
+        SidecarConfig.Listener listener = new SidecarConfig.Listener(l.getName(), address, null, direction, null,
+                null, null, null, null, null, null, out.isEmpty() ? null : out,
+                fallback == null ? null : fallback.chain(), useOriginalDst ? true : null, bind, null, null);
+        return new XListener(l.getName(), listener, rds.isEmpty() ? null : rds.iterator().next(), Set.copyOf(inline),
+                governance, Set.copyOf(rds), Set.copyOf(secrets));
+    }
+
+    /**
+     * One Envoy filter chain: its match, its TLS and what its network filters make of it (the Remora RPC proxy, an
+     * HTTP connection manager or a tcp_proxy). Null (with a warning) when it has none of them, or matches on what
+     * the core cannot see (source address or port), where serving it anyway would be too broad.
+     */
+    private ChainOut chain(Listener l, FilterChain fc, String name, String p, boolean withMatch)
+            throws ConfigException {
+        SidecarConfig.FilterChainMatch match = withMatch && fc.hasFilterChainMatch()
+                ? chainMatch(fc.getFilterChainMatch(), p + ".filter_chain_match") : null;
+        if (withMatch && fc.hasFilterChainMatch() && match == NO_MATCH) {
+            return null;
+        }
+        SidecarConfig.Tls tls = fc.hasTransportSocket() ? tlsTranslator.downstream(fc.getTransportSocket(),
+                p + ".transport_socket") : null;
         ObjectNode proxy = null;
         JsonNode governance = null;
         Filter hcm = null;
-        for (Filter f : chains.isEmpty() ? List.<Filter>of() : chains.get(0).getFiltersList()) {
+        Filter tcp = null;
+        for (Filter f : fc.getFiltersList()) {
+            if (IGNORED_NETWORK_FILTERS.contains(f.getName())) {
+                warn.accept("network filter \"" + f.getName() + "\" (Istio telemetry / peer metadata) is not run by "
+                        + "Remora; ignored on every listener");
+                continue;
+            }
             if (!f.hasTypedConfig()) {
                 warn.accept(p + ": filter \"" + f.getName() + "\" has no typed_config; ignored");
                 continue;
@@ -101,37 +205,120 @@ final class XdsTranslator {
                     throw new ConfigException(p, "has two HTTP connection managers");
                 }
                 hcm = f;
+            } else if (type.equals(TCP_PROXY)) {
+                tcp = f;
             } else {
                 warn.accept(p + ": unsupported network filter \"" + f.getName() + "\" (" + type + "); ignored");
             }
         }
-        if (hcm != null) {
-            if (proxy != null) {
-                throw new ConfigException(p, "has both an HTTP connection manager and a " + XdsResources.RPC_PROXY
-                        + " filter");
-            }
-            return new HttpListeners(this, warn).listener(l, hcm, governance, p);
+        int terminal = (proxy != null ? 1 : 0) + (hcm != null ? 1 : 0) + (tcp != null ? 1 : 0);
+        if (terminal > 1) {
+            throw new ConfigException(p, "has more than one of " + XdsResources.RPC_PROXY + ", an HTTP connection "
+                    + "manager and a tcp_proxy");
         }
-        if (proxy == null) {
-            if (governance == null) {
-                warn.accept(p + ": no " + XdsResources.RPC_PROXY + " filter; listener skipped");
-            }
-            return new XListener(l.getName(), null, null, Set.of(), governance);
-        }
-        String address = address(l.getAddress(), p + ".address");
-        proxy.put("name", l.getName());
-        proxy.put("address", address);
-        SidecarConfig.Listener native_;
-        try {
-            native_ = ConfigLoader.mapper().treeToValue(proxy, SidecarConfig.Listener.class);
-        } catch (JsonProcessingException e) {
-            throw new ConfigException(p + " " + XdsResources.RPC_PROXY, e.getOriginalMessage());
-        }
+        SidecarConfig.Listener n;
+        String rds;
         Set<String> inline = new LinkedHashSet<>();
-        if (native_.routes() != null) {
-            native_.routes().forEach(r -> collectClusters(r, inline));
+        if (hcm != null) {
+            XListener x = new HttpListeners(this, warn).listener(l, hcm, governance, p);
+            n = x.listener();
+            rds = x.rds();
+            inline.addAll(x.inlineClusters());
+            governance = x.governance();
+        } else if (tcp != null) {
+            n = tcpProxy(l, tcp, p + ".tcp_proxy");
+            rds = null;
+            n.routes().forEach(r -> collectClusters(r, inline));
+        } else if (proxy != null) {
+            proxy.put("name", l.getName());
+            proxy.put("address", "0.0.0.0:0"); // the listener's own address is set by the caller
+            try {
+                n = ConfigLoader.mapper().treeToValue(proxy, SidecarConfig.Listener.class);
+            } catch (JsonProcessingException e) {
+                throw new ConfigException(p + " " + XdsResources.RPC_PROXY, e.getOriginalMessage());
+            }
+            rds = n.routeConfig();
+            if (n.routes() != null) {
+                n.routes().forEach(r -> collectClusters(r, inline));
+            }
+        } else {
+            if (governance == null) {
+                warn.accept(p + ": no " + XdsResources.RPC_PROXY + ", HTTP connection manager or tcp_proxy filter; "
+                        + "chain skipped");
+            }
+            return null;
         }
-        return new XListener(l.getName(), native_, native_.routeConfig(), Set.copyOf(inline), governance);
+        SidecarConfig.FilterChain chain = new SidecarConfig.FilterChain(name, match, n.protocol(), n.routeConfig(),
+                n.routes(), n.filters(), n.maxFrameBytes(), n.idleTimeoutMs(), n.options(), tls);
+        return new ChainOut(chain, n, rds, inline, governance);
+    }
+
+    private static final SidecarConfig.FilterChainMatch NO_MATCH = new SidecarConfig.FilterChainMatch(-1, null, null,
+            null, null);
+
+    /** {@code filter_chain_match} to ours; {@link #NO_MATCH} (chain skipped, warned) for criteria we cannot see. */
+    private SidecarConfig.FilterChainMatch chainMatch(io.envoyproxy.envoy.config.listener.v3.FilterChainMatch m,
+                                                      String p) {
+        if (m.getSourcePrefixRangesCount() > 0 || m.getSourcePortsCount() > 0
+                || m.getDirectSourcePrefixRangesCount() > 0
+                || m.getSourceType() != io.envoyproxy.envoy.config.listener.v3.FilterChainMatch
+                .ConnectionSourceType.ANY || !m.getAddressSuffix().isEmpty() || m.hasSuffixLen()) {
+            warn.accept(p + ": matches on the source (source_prefix_ranges, source_ports, source_type, "
+                    + "direct_source_prefix_ranges) or address_suffix, which are not supported; chain skipped");
+            return NO_MATCH;
+        }
+        List<String> ranges = null;
+        if (m.getPrefixRangesCount() > 0) {
+            ranges = new ArrayList<>();
+            for (var r : m.getPrefixRangesList()) {
+                String a = r.getAddressPrefix();
+                int len = r.hasPrefixLen() ? r.getPrefixLen().getValue() : (a.contains(":") ? 128 : 32);
+                ranges.add(a + "/" + len);
+            }
+        }
+        boolean empty = !m.hasDestinationPort() && ranges == null && m.getServerNamesCount() == 0
+                && m.getTransportProtocol().isEmpty() && m.getApplicationProtocolsCount() == 0;
+        if (empty) {
+            return null;
+        }
+        return new SidecarConfig.FilterChainMatch(m.hasDestinationPort() ? m.getDestinationPort().getValue() : null,
+                ranges, m.getServerNamesCount() == 0 ? null : List.copyOf(m.getServerNamesList()),
+                m.getTransportProtocol().isEmpty() ? null : m.getTransportProtocol(),
+                m.getApplicationProtocolsCount() == 0 ? null : List.copyOf(m.getApplicationProtocolsList()));
+    }
+
+    /**
+     * Envoy's tcp_proxy to a {@code tcp} chain: {@code cluster} or {@code weighted_clusters} as a catch-all route,
+     * {@code idle_timeout} (Envoy's default: 1 hour; 0 = never) as the chain's idle timeout.
+     */
+    private SidecarConfig.Listener tcpProxy(Listener l, Filter f, String p) throws ConfigException {
+        io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy t;
+        try {
+            t = f.getTypedConfig().unpack(io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.class);
+        } catch (InvalidProtocolBufferException e) {
+            throw new ConfigException(p, "bad TcpProxy: " + e.getMessage());
+        }
+        SidecarConfig.Route route;
+        switch (t.getClusterSpecifierCase()) {
+            case CLUSTER -> route = new SidecarConfig.Route(t.getStatPrefix().isEmpty() ? null : t.getStatPrefix(),
+                    null, t.getCluster(), null, null);
+            case WEIGHTED_CLUSTERS -> {
+                List<SidecarConfig.WeightedCluster> w = new ArrayList<>();
+                for (var c : t.getWeightedClusters().getClustersList()) {
+                    w.add(new SidecarConfig.WeightedCluster(c.getName(), c.getWeight()));
+                }
+                route = new SidecarConfig.Route(t.getStatPrefix().isEmpty() ? null : t.getStatPrefix(), null, null,
+                        w, null);
+            }
+            default -> throw new ConfigException(p, "needs cluster or weighted_clusters");
+        }
+        if (t.hasTunnelingConfig()) {
+            throw new ConfigException(p + ".tunneling_config", "is not supported");
+        }
+        long idle = t.hasIdleTimeout() ? millis(t.getIdleTimeout()) : 3_600_000L;
+        return new SidecarConfig.Listener(l.getName(), "0.0.0.0:0", "tcp",
+                l.getTrafficDirection() == TrafficDirection.INBOUND ? "inbound" : "outbound", null, List.of(route),
+                null, null, idle, null);
     }
 
     /** A typed_config with any TypedStruct envelope removed; {@code value} is null when there was none. */
@@ -413,21 +600,38 @@ final class XdsTranslator {
         if (c.getName().isEmpty()) {
             throw new ConfigException("cluster", "has no name");
         }
-        if (c.hasTransportSocket() || c.getTransportSocketMatchesCount() > 0) {
-            // No core TLS yet: say so loudly rather than pretend (Istio's mTLS peers will refuse plaintext).
-            warn.accept(p + ": transport_socket / transport_socket_matches (upstream TLS) is not supported; its hosts "
-                    + "are called in plaintext");
+        if (c.getClusterDiscoveryTypeCase() == Cluster.ClusterDiscoveryTypeCase.CLUSTER_TYPE) {
+            // Skipped, not NACKed: one exotic cluster must not block a whole Istio push (a listener that routes to
+            // it is NACKed by the assembler instead).
+            return skip(c.getName(), "custom cluster type " + c.getClusterType().getName() + " is not supported");
         }
+        boolean originalDst = c.getType() == Cluster.DiscoveryType.ORIGINAL_DST;
+        switch (c.getType()) {
+            case EDS, STATIC, STRICT_DNS, LOGICAL_DNS, ORIGINAL_DST -> {
+            }
+            default -> {
+                return skip(c.getName(), "type " + c.getType() + " is not supported (EDS, STATIC, STRICT_DNS, "
+                        + "LOGICAL_DNS, ORIGINAL_DST)");
+            }
+        }
+        SidecarConfig.Tls tls = tlsTranslator.upstream(c, p);
         Map<String, String> meta = strings(c.getMetadata(), "remora");
         String lb = switch (c.getLbPolicy()) {
             case ROUND_ROBIN -> "round_robin";
             case RANDOM -> "random";
+            case LEAST_REQUEST -> "least_request";
+            case CLUSTER_PROVIDED -> {
+                if (!originalDst) {
+                    warn.accept(p + ": lb_policy CLUSTER_PROVIDED on a " + c.getType() + " cluster; using round_robin");
+                }
+                yield "round_robin"; // original_dst: the destination is the host, there is nothing to balance
+            }
             default -> {
                 warn.accept(p + ": lb_policy " + c.getLbPolicy() + " is not supported yet; using round_robin");
                 yield "round_robin";
             }
         };
-        boolean weightsFromEndpoints = !meta.containsKey("lb_policy");
+        boolean weightsFromEndpoints = !meta.containsKey("lb_policy") && !lb.equals("least_request");
         lb = meta.getOrDefault("lb_policy", lb);
         Long connect = c.hasConnectTimeout() ? millis(c.getConnectTimeout()) : null;
         Integer maxPending = null;
@@ -442,22 +646,89 @@ final class XdsTranslator {
                 ? (int) parseLong(meta.get("max_frame_bytes"), p + ".metadata.remora.max_frame_bytes") : null;
         String edsName = null;
         List<SidecarConfig.Host> hosts = null;
-        if (c.getClusterDiscoveryTypeCase() == Cluster.ClusterDiscoveryTypeCase.CLUSTER_TYPE) {
-            throw new ConfigException(p + ".cluster_type", "custom cluster types are not supported");
-        }
         switch (c.getType()) {
-            case EDS -> {
-                edsName = c.getEdsClusterConfig().getServiceName().isEmpty() ? c.getName()
-                        : c.getEdsClusterConfig().getServiceName();
+            case EDS -> edsName = c.getEdsClusterConfig().getServiceName().isEmpty() ? c.getName()
+                    : c.getEdsClusterConfig().getServiceName();
+            case ORIGINAL_DST -> {
+                if (c.hasUpstreamBindConfig()) {
+                    // Istio's InboundPassthroughCluster binds 127.0.0.6 so the app sees a local peer; we connect
+                    // from the default source address, which the app sees as a local peer too.
+                    warn.accept(p + ": upstream_bind_config is not supported; connecting from the default address");
+                }
             }
-            case STATIC, STRICT_DNS, LOGICAL_DNS -> hosts = endpoints(c.getLoadAssignment(), p + ".load_assignment")
-                    .hosts();
-            default -> throw new ConfigException(p + ".type", c.getType() + " is not supported (EDS, STATIC, "
-                    + "STRICT_DNS, LOGICAL_DNS)");
+            default -> hosts = endpoints(c.getLoadAssignment(), p + ".load_assignment").hosts();
+        }
+        OutlierSpec outlier = null;
+        if (c.hasOutlierDetection()) {
+            if (originalDst) {
+                warn.accept(p + ": outlier_detection on an ORIGINAL_DST cluster is not supported; ignored");
+            } else {
+                outlier = outlier(c.getOutlierDetection(), p + ".outlier_detection");
+            }
         }
         String policy = weightsFromEndpoints ? ConfigAssembler.policy(lb, hosts) : lb;
-        return new XCluster(new SidecarConfig.Cluster(c.getName(), meta.get("protocol"), policy, connect, maxPending,
-                heartbeat, maxFrame, hosts), edsName, weightsFromEndpoints);
+        SidecarConfig.Cluster out = new SidecarConfig.Cluster(c.getName(), meta.get("protocol"), policy, connect,
+                maxPending, heartbeat, maxFrame, originalDst ? null : hosts, null,
+                outlier == null ? null : outlier.config(), null, originalDst ? "original_dst" : null, tls);
+        return new XCluster(out, edsName, weightsFromEndpoints, outlier == null ? 0 : outlier.maxEjectionPercent(),
+                null, Set.copyOf(TlsTranslator.secretNames(tls)));
+    }
+
+    private XCluster skip(String name, String reason) {
+        warn.accept("cluster \"" + name + "\": " + reason + "; cluster skipped");
+        return XCluster.skipped(name, reason);
+    }
+
+    /** Envoy outlier detection mapped onto the core's error-ratio isolation, and Envoy's max_ejection_percent. */
+    record OutlierSpec(SidecarConfig.OutlierDetection config, int maxEjectionPercent) {
+    }
+
+    /**
+     * Envoy's outlier detection onto the core's (an error ratio over a window): {@code interval} → window,
+     * {@code base_ejection_time}/{@code max_ejection_time} → isolation times, {@code max_ejection_percent} → the cap on
+     * isolated hosts (resolved against the endpoint count by the assembler; at least one, as Envoy). The failure
+     * percentage detector maps exactly when enforced; {@code consecutive_5xx} / {@code consecutive_gateway_failure}
+     * (Istio's {@code consecutiveErrors}) have no exact equivalent: N consecutive failures become "at least N calls,
+     * more than half failed" (one warning). Success-rate ejection is dropped with a warning.
+     */
+    private OutlierSpec outlier(io.envoyproxy.envoy.config.cluster.v3.OutlierDetection o, String p) {
+        int window = o.hasInterval() ? (int) Math.max(1, Math.min(60, millis(o.getInterval()) / 1000)) : 10;
+        Long base = o.hasBaseEjectionTime() ? Math.max(1, millis(o.getBaseEjectionTime())) : null;
+        Long max = o.hasMaxEjectionTime() ? Math.max(1, millis(o.getMaxEjectionTime())) : null;
+        if (base != null && max != null && max < base) {
+            max = base;
+        }
+        int maxPercent = o.hasMaxEjectionPercent() ? Math.min(100, o.getMaxEjectionPercent().getValue()) : 10;
+        Integer minRequests = null;
+        Double ratio = null;
+        boolean failurePercentage = o.hasEnforcingFailurePercentage()
+                && o.getEnforcingFailurePercentage().getValue() > 0;
+        if (failurePercentage) {
+            ratio = (double) (o.hasFailurePercentageThreshold() ? o.getFailurePercentageThreshold().getValue() : 85);
+            minRequests = o.hasFailurePercentageRequestVolume() ? o.getFailurePercentageRequestVolume().getValue() : 50;
+        } else {
+            boolean c5xx = !o.hasEnforcingConsecutive5Xx() || o.getEnforcingConsecutive5Xx().getValue() > 0;
+            int n = o.hasConsecutive5Xx() ? o.getConsecutive5Xx().getValue() : 5;
+            if (o.hasConsecutiveGatewayFailure() && o.hasEnforcingConsecutiveGatewayFailure()
+                    && o.getEnforcingConsecutiveGatewayFailure().getValue() > 0) {
+                n = Math.min(n, o.getConsecutiveGatewayFailure().getValue());
+                c5xx = true;
+            }
+            if (!c5xx || n <= 0) {
+                warn.accept(p + ": no enforced detector the core can map (consecutive_5xx, "
+                        + "consecutive_gateway_failure, failure_percentage); outlier detection off");
+                return null;
+            }
+            warn.accept(p + ": consecutive errors are approximated as an error ratio above 50% over at least " + n
+                    + " calls in " + window + " s");
+            minRequests = n;
+            ratio = 50.0;
+        }
+        if (o.hasEnforcingSuccessRate() && o.getEnforcingSuccessRate().getValue() > 0) {
+            warn.accept(p + ": success-rate ejection is not supported; dropped");
+        }
+        return new OutlierSpec(new SidecarConfig.OutlierDetection(window, minRequests, ratio, null, null, base, max,
+                null), maxPercent);
     }
 
     // ---------------------------------------------------------------- EDS
@@ -481,6 +752,7 @@ final class XdsTranslator {
                 if (!loc.getLocality().getZone().isEmpty()) {
                     labels.put("zone", loc.getLocality().getZone());
                 }
+                labels.putAll(strings(e.getMetadata(), "envoy.transport_socket_match")); // Istio's tlsMode
                 labels.putAll(strings(e.getMetadata(), "istio"));
                 labels.putAll(strings(e.getMetadata(), "remora"));
                 Integer weight = e.hasLoadBalancingWeight() ? e.getLoadBalancingWeight().getValue() : null;
@@ -502,6 +774,11 @@ final class XdsTranslator {
         if (s == null) {
             return Map.of();
         }
+        return strings(s);
+    }
+
+    /** String (and scalar) fields of {@code s}; nested values are skipped. */
+    static Map<String, String> strings(Struct s) {
         Map<String, String> out = new LinkedHashMap<>();
         for (Map.Entry<String, Value> e : s.getFieldsMap().entrySet()) {
             JsonNode v = StructJson.toJson(e.getValue());

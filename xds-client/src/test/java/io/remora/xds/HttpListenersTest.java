@@ -200,4 +200,61 @@ class HttpListenersTest {
         assertNull(ok.listener().filters());
         assertTrue(warnings.stream().anyMatch(w -> w.contains("ext_authz")), warnings.toString());
     }
+
+    @Test
+    void ignoresIstiosTelemetryAndPeerFiltersWithOneWarningEach() throws Exception {
+        HttpConnectionManager.Builder hcm = HttpConnectionManager.newBuilder().setRds(
+                io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds.newBuilder()
+                        .setRouteConfigName("r"))
+                .addHttpFilters(httpFilter("istio.metadata_exchange",
+                        "type.googleapis.com/io.istio.http.peer_metadata.Config", false))
+                .addHttpFilters(httpFilter("envoy.filters.http.grpc_stats",
+                        "type.googleapis.com/envoy.extensions.filters.http.grpc_stats.v3.FilterConfig", false))
+                .addHttpFilters(httpFilter("istio.alpn",
+                        "type.googleapis.com/istio.envoy.config.filter.http.alpn.v2alpha1.FilterConfig", false))
+                .addHttpFilters(httpFilter("envoy.filters.http.cors",
+                        "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors", false))
+                .addHttpFilters(HttpFilter.newBuilder().setName("istio.stats").setTypedConfig(Any.pack(
+                        com.github.udpa.udpa.type.v1.TypedStruct.newBuilder()
+                                .setTypeUrl("type.googleapis.com/stats.PluginConfig").build())))
+                .addHttpFilters(ROUTER);
+        XListener x = t.listener(listener(hcm.clone(), TrafficDirection.OUTBOUND));
+        assertEquals("r", x.rds());
+        assertEquals(5, warnings.size(), warnings.toString());
+        // a second listener with the same filters adds no warning
+        t.listener(listener(hcm.clone(), TrafficDirection.INBOUND).toBuilder().setName("other").build());
+        assertEquals(5, new java.util.HashSet<>(warnings).size(), warnings.toString());
+    }
+
+    @Test
+    void ignoresRbacThatEnforcesNothingAndRejectsRequiredEnforcingRbac() throws Exception {
+        var allowAll = io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.newBuilder().setRules(
+                io.envoyproxy.envoy.config.rbac.v3.RBAC.newBuilder().setAction(
+                        io.envoyproxy.envoy.config.rbac.v3.RBAC.Action.ALLOW).putPolicies("all",
+                        io.envoyproxy.envoy.config.rbac.v3.Policy.newBuilder()
+                                .addPermissions(io.envoyproxy.envoy.config.rbac.v3.Permission.newBuilder().setAny(true))
+                                .addPrincipals(io.envoyproxy.envoy.config.rbac.v3.Principal.newBuilder().setAny(true))
+                                .build())).build();
+        HttpConnectionManager.Builder hcm = HttpConnectionManager.newBuilder().setRds(
+                io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds.newBuilder()
+                        .setRouteConfigName("r"));
+        t.listener(listener(hcm.clone().addHttpFilters(HttpFilter.newBuilder().setName("envoy.filters.http.rbac")
+                .setTypedConfig(Any.pack(allowAll))).addHttpFilters(ROUTER), TrafficDirection.INBOUND));
+        assertTrue(warnings.stream().anyMatch(w -> w.contains("no enforcing rules")), warnings.toString());
+
+        var denySome = io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.newBuilder().setRules(
+                io.envoyproxy.envoy.config.rbac.v3.RBAC.newBuilder().setAction(
+                        io.envoyproxy.envoy.config.rbac.v3.RBAC.Action.DENY).putPolicies("ns",
+                        io.envoyproxy.envoy.config.rbac.v3.Policy.newBuilder()
+                                .addPermissions(io.envoyproxy.envoy.config.rbac.v3.Permission.newBuilder().setAny(true))
+                                .addPrincipals(io.envoyproxy.envoy.config.rbac.v3.Principal.newBuilder()
+                                        .setNotId(io.envoyproxy.envoy.config.rbac.v3.Principal.newBuilder()
+                                                .setAny(true)))
+                                .build())).build();
+        ConfigException e = assertThrows(ConfigException.class, () -> t.listener(listener(hcm.clone()
+                .addHttpFilters(HttpFilter.newBuilder().setName("envoy.filters.http.rbac")
+                        .setTypedConfig(Any.pack(denySome))).addHttpFilters(ROUTER), TrafficDirection.INBOUND)));
+        assertTrue(e.getMessage().contains("http_filters[envoy.filters.http.rbac]") && e.getMessage().contains("RBAC"),
+                e.getMessage());
+    }
 }

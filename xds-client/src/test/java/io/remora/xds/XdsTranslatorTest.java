@@ -103,9 +103,9 @@ class XdsTranslatorTest {
                 .build();
         XCluster x = t.cluster(c);
         assertEquals("outbound|12200||hello", x.edsName());
-        assertEquals(new SidecarConfig.Cluster("hello", "dubbo", "round_robin", 250L, 64, 15_000L, null, null),
+        assertEquals(new SidecarConfig.Cluster("hello", "dubbo", "least_request", 250L, 64, 15_000L, null, null),
                 x.config());
-        assertTrue(warnings.get(0).contains("LEAST_REQUEST"));
+        assertTrue(warnings.isEmpty(), warnings.toString());
     }
 
     @Test
@@ -140,13 +140,116 @@ class XdsTranslatorTest {
     }
 
     @Test
-    void warnsThatUpstreamTlsIsNotSupported() throws Exception {
-        io.envoyproxy.envoy.config.cluster.v3.Cluster c = io.remora.testkit.xds.EnvoyResources
-                .edsCluster("outbound|9080||reviews.prod.svc.cluster.local", null).toBuilder()
-                .setTransportSocket(io.envoyproxy.envoy.config.core.v3.TransportSocket.newBuilder()
-                        .setName("envoy.transport_sockets.tls")).build();
-        t.cluster(c);
-        assertEquals(1, warnings.size());
-        assertTrue(warnings.get(0).contains("upstream TLS"), warnings.get(0));
+    void istioTlsModeTransportSocketMatchesBecomeClusterTlsForLabelledHosts() throws Exception {
+        var common = io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext.newBuilder()
+                .addTlsCertificateSdsSecretConfigs(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3
+                        .SdsSecretConfig.newBuilder().setName("default"))
+                .setCombinedValidationContext(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext
+                        .CombinedCertificateValidationContext.newBuilder()
+                        .setDefaultValidationContext(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3
+                                .CertificateValidationContext.newBuilder().addMatchSubjectAltNames(
+                                        io.envoyproxy.envoy.type.matcher.v3.StringMatcher.newBuilder()
+                                                .setExact("spiffe://cluster.local/ns/prod/sa/reviews")))
+                        .setValidationContextSdsSecretConfig(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3
+                                .SdsSecretConfig.newBuilder().setName("ROOTCA")))
+                .addAlpnProtocols("istio-peer-exchange").addAlpnProtocols("istio");
+        var utc = io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.newBuilder()
+                .setCommonTlsContext(common).setSni("outbound_.9080_._.reviews.prod.svc.cluster.local").build();
+        Cluster c = io.remora.testkit.xds.EnvoyResources.edsCluster("outbound|9080||reviews.prod", null)
+                .toBuilder()
+                .addTransportSocketMatches(Cluster.TransportSocketMatch.newBuilder().setName("tlsMode-istio")
+                        .setMatch(struct("{\"tlsMode\":\"istio\"}"))
+                        .setTransportSocket(io.envoyproxy.envoy.config.core.v3.TransportSocket.newBuilder()
+                                .setName("envoy.transport_sockets.tls").setTypedConfig(Any.pack(utc))))
+                .addTransportSocketMatches(Cluster.TransportSocketMatch.newBuilder().setName("tlsMode-disabled")
+                        .setMatch(Struct.getDefaultInstance())
+                        .setTransportSocket(io.envoyproxy.envoy.config.core.v3.TransportSocket.newBuilder()
+                                .setName("envoy.transport_sockets.raw_buffer").setTypedConfig(Any.pack(
+                                        io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer
+                                                .getDefaultInstance())))).build();
+        XCluster x = t.cluster(c);
+        SidecarConfig.Tls tls = x.config().tls();
+        assertEquals("default", tls.certSecret());
+        assertEquals("ROOTCA", tls.caSecret());
+        assertEquals("outbound_.9080_._.reviews.prod.svc.cluster.local", tls.sni());
+        assertEquals(List.of("istio-peer-exchange", "istio"), tls.alpn());
+        assertEquals(List.of("spiffe://cluster.local/ns/prod/sa/reviews"), tls.subjectAltNames());
+        assertEquals(Map.of("tlsMode", "istio"), tls.hostLabels());
+        assertEquals(Set.of("default", "ROOTCA"), x.secrets());
+
+        // and the endpoints carry Istio's tlsMode label from envoy.transport_socket_match
+        LbEndpoint e = LbEndpoint.newBuilder().setEndpoint(Endpoint.newBuilder().setAddress(address("10.0.0.9",
+                9080))).setMetadata(Metadata.newBuilder().putFilterMetadata("envoy.transport_socket_match",
+                struct("{\"tlsMode\":\"istio\"}"))).build();
+        var hosts = t.endpoints(ClusterLoadAssignment.newBuilder().setClusterName("x")
+                .addEndpoints(LocalityLbEndpoints.newBuilder().addLbEndpoints(e)).build()).hosts();
+        assertEquals("istio", hosts.get(0).labels().get("tlsMode"));
+    }
+
+    @Test
+    void istioPassthroughClustersBecomeOriginalDstClusters() throws Exception {
+        Cluster passthrough = Cluster.newBuilder().setName("PassthroughCluster")
+                .setType(Cluster.DiscoveryType.ORIGINAL_DST).setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
+                .setConnectTimeout(Durations.fromMillis(10_000)).build();
+        XCluster x = t.cluster(passthrough);
+        assertNull(x.edsName());
+        assertNull(x.skipped());
+        assertEquals("original_dst", x.config().type());
+        assertNull(x.config().hosts());
+        assertEquals(10_000L, x.config().connectTimeoutMs());
+        assertTrue(warnings.isEmpty(), warnings.toString());
+
+        Cluster inbound = passthrough.toBuilder().setName("InboundPassthroughClusterIpv4")
+                .setUpstreamBindConfig(io.envoyproxy.envoy.config.core.v3.BindConfig.newBuilder()
+                        .setSourceAddress(io.envoyproxy.envoy.config.core.v3.SocketAddress.newBuilder()
+                                .setAddress("127.0.0.6").setPortValue(0))).build();
+        assertEquals("original_dst", t.cluster(inbound).config().type());
+        assertTrue(warnings.get(0).contains("upstream_bind_config"), warnings.toString());
+    }
+
+    @Test
+    void outlierDetectionMapsOntoTheCoresErrorRatioIsolation() throws Exception {
+        Cluster c = io.remora.testkit.xds.EnvoyResources.edsCluster("outbound|9080||reviews", null).toBuilder()
+                .setOutlierDetection(io.envoyproxy.envoy.config.cluster.v3.OutlierDetection.newBuilder()
+                        .setInterval(Durations.fromSeconds(5)).setBaseEjectionTime(Durations.fromSeconds(15))
+                        .setMaxEjectionPercent(UInt32Value.of(50))
+                        .setEnforcingFailurePercentage(UInt32Value.of(100))
+                        .setFailurePercentageThreshold(UInt32Value.of(30))
+                        .setFailurePercentageRequestVolume(UInt32Value.of(20))).build();
+        XCluster x = t.cluster(c);
+        SidecarConfig.OutlierDetection o = x.config().outlierDetection();
+        assertEquals(5, o.windowSeconds());
+        assertEquals(15_000L, o.baseIsolationMs());
+        assertEquals(30.0, o.errorRatioPercent());
+        assertEquals(20, o.minRequests());
+        assertEquals(50, x.maxEjectionPercent());
+
+        Cluster consecutive = c.toBuilder().setOutlierDetection(io.envoyproxy.envoy.config.cluster.v3
+                .OutlierDetection.newBuilder().setConsecutive5Xx(UInt32Value.of(7))).build();
+        o = t.cluster(consecutive).config().outlierDetection();
+        assertEquals(7, o.minRequests());
+        assertEquals(50.0, o.errorRatioPercent());
+        assertTrue(warnings.stream().anyMatch(w -> w.contains("approximated")), warnings.toString());
+    }
+
+    @Test
+    void unsupportedClusterTypesAreSkippedWithAWarningInsteadOfNacked() throws Exception {
+        Cluster aggregate = Cluster.newBuilder().setName("agg").setClusterType(Cluster.CustomClusterType.newBuilder()
+                .setName("envoy.clusters.aggregate")).build();
+        XCluster x = t.cluster(aggregate);
+        assertTrue(x.skipped().contains("envoy.clusters.aggregate"), x.skipped());
+        assertTrue(warnings.get(0).contains("cluster \"agg\"") && warnings.get(0).contains("skipped"),
+                warnings.toString());
+
+        // assembled: the skipped cluster is absent; a listener routing to it is a NACK naming both
+        SidecarConfig base = new SidecarConfig(null, null, null, null, null, null, null, null);
+        var assembled = ConfigAssembler.assemble(base, Map.of("agg", x), Map.of(), Map.of(), Map.of(), null, k -> false);
+        assertTrue(assembled.config().clusters().isEmpty());
+        XListener l = t.listener(rpcListener("egress", "127.0.0.1", 12200,
+                "{\"protocol\":\"bolt\",\"routes\":[{\"match\":{\"service\":\"*\"},\"cluster\":\"agg\"}]}"));
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigAssembler.assemble(base,
+                Map.of("agg", x), Map.of(), Map.of("egress", l), Map.of(), null, k -> false));
+        assertTrue(e.getMessage().contains("listener \"egress\"") && e.getMessage().contains("\"agg\"")
+                && e.getMessage().contains("skipped"), e.getMessage());
     }
 }

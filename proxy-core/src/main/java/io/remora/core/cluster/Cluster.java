@@ -4,6 +4,7 @@ import io.remora.core.metrics.ClusterMetrics;
 import io.remora.core.protocol.Protocol;
 import io.remora.core.protocol.ProtocolOptions;
 import io.remora.core.protocol.RpcCodec;
+import io.remora.core.tls.TlsContext;
 
 /**
  * A compiled cluster: its hosts, how to balance over them and the limits of its upstream connections. Immutable; a
@@ -141,6 +142,20 @@ public final class Cluster {
     /** Picks a healthy host of the whole cluster (see {@link HostSet#choose(long)}); null when it has no hosts. */
     public Host choose(long nowNanos) {
         return all.choose(nowNanos);
+    }
+
+    /** TLS to the hosts, or null (plaintext). Set once, before the snapshot is published. */
+    private TlsContext tls;
+
+    /** Gives {@code c} TLS to its hosts (see {@link io.remora.core.tls.TransportSockets}). */
+    public static Cluster withTls(Cluster c, TlsContext tls) {
+        c.tls = tls;
+        return c;
+    }
+
+    /** TLS to the hosts, or null. */
+    public TlsContext tls() {
+        return tls;
     }
 
     /** Set (once, before the snapshot is published) for an {@code original_dst} cluster; null for static hosts. */

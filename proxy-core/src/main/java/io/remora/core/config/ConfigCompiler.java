@@ -2,6 +2,8 @@ package io.remora.core.config;
 
 import com.fasterxml.jackson.databind.node.NullNode;
 import io.remora.core.SidecarContext;
+import io.remora.core.chain.ChainMatch;
+import io.remora.core.chain.FilterChains;
 import io.remora.core.cluster.Cluster;
 import io.remora.core.cluster.Host;
 import io.remora.core.cluster.HostRegistry;
@@ -20,6 +22,8 @@ import io.remora.core.router.HostSelector;
 import io.remora.core.router.HostSelectorFactory;
 import io.remora.core.router.Route;
 import io.remora.core.router.RouteTable;
+import io.remora.core.tls.SecretStore;
+import io.remora.core.tls.TlsContext;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -59,6 +63,7 @@ public final class ConfigCompiler {
     private final HostRegistry hostRegistry;
     private final SidecarContext sidecar;
     private final ProxyMetrics metrics;
+    private final SecretStore secrets;
 
     public ConfigCompiler(ProtocolRegistry protocols, Map<String, StreamFilterFactory> filterFactories,
                           HostRegistry hostRegistry, SidecarContext sidecar, ProxyMetrics metrics) {
@@ -67,6 +72,8 @@ public final class ConfigCompiler {
         this.hostRegistry = hostRegistry;
         this.sidecar = sidecar;
         this.metrics = metrics;
+        SecretStore s = sidecar == null ? null : sidecar.secrets();
+        this.secrets = s == null ? new SecretStore() : s;
     }
 
     /** A compiler for validation only (meters go to a throwaway registry). */
@@ -115,6 +122,7 @@ public final class ConfigCompiler {
         Map<String, ListenerSpec> listeners = new LinkedHashMap<>();
         List<SidecarConfig.Listener> ls = c.listeners() == null ? List.of() : c.listeners();
         Map<InetSocketAddress, String> addresses = new HashMap<>();
+        Map<InetSocketAddress, String> unbound = new HashMap<>();
         List<ListenerDraft> drafts = new ArrayList<>();
         for (int i = 0; i < ls.size(); i++) {
             String p = "listeners[" + i + "]";
@@ -122,7 +130,14 @@ public final class ConfigCompiler {
             if (listeners.containsKey(d.name) || drafts.stream().anyMatch(x -> x.name.equals(d.name))) {
                 throw new ConfigException(p + ".name", "duplicate listener name \"" + d.name + "\"");
             }
-            if (d.address.getPort() != 0) {
+            if (!d.bindToPort) {
+                // not bound: its address is only the key of the hand-off from a use_original_dst listener
+                String other = unbound.putIfAbsent(d.address, d.name);
+                if (other != null) {
+                    throw new ConfigException(p + ".address", "\"" + ls.get(i).address()
+                            + "\" is already the address of listener \"" + other + "\" (bind_to_port false)");
+                }
+            } else if (d.address.getPort() != 0) {
                 String other = addresses.putIfAbsent(d.address, d.name);
                 if (other != null) {
                     throw new ConfigException(p + ".address", "\"" + ls.get(i).address()
@@ -142,8 +157,7 @@ public final class ConfigCompiler {
         ConfigSnapshot snapshot = new ConfigSnapshot(c, version, Instant.now(), sourceName,
                 Collections.unmodifiableMap(specs), Collections.unmodifiableMap(clusters), admin, workers, selector);
         for (ListenerDraft d : drafts) {
-            specs.put(d.name, new ListenerSpec(d.name, d.address, d.protocol, d.codecs, d.direction, d.filters,
-                    d.routes, d.maxFrameBytes, d.idleTimeoutMillis, snapshot, d.transparent));
+            specs.put(d.name, d.spec(snapshot));
         }
         Set<Host> live = new HashSet<>();
         clusters.values().forEach(x -> live.addAll(List.of(x.hosts())));
@@ -190,10 +204,45 @@ public final class ConfigCompiler {
         };
     }
 
-    private record ListenerDraft(String name, InetSocketAddress address, String protocol, List<RpcCodec> codecs,
-                                 Direction direction, StreamFilter[] filters, RouteTable routes, int maxFrameBytes,
-                                 long idleTimeoutMillis, boolean transparent) {
+    /** What serves a connection: a single-chain listener's own settings, or one filter chain's. */
+    private record Body(String protocol, List<RpcCodec> codecs, StreamFilter[] filters, RouteTable routes,
+                        int maxFrameBytes, long idleTimeoutMillis, TlsContext tls) {
     }
+
+    private record ChainDraft(String name, ChainMatch match, Body body) {
+    }
+
+    private record ListenerDraft(String name, InetSocketAddress address, Direction direction, boolean transparent,
+                                 boolean bindToPort, boolean useOriginalDst, Body body, List<ChainDraft> chains,
+                                 ChainDraft fallback, long inspectTimeoutMillis, long idleTimeoutMillis) {
+
+        ListenerSpec spec(ConfigSnapshot snapshot) throws ConfigException {
+            if (body != null) {
+                return new ListenerSpec(name, address, body.protocol(), body.codecs(), direction, body.filters(),
+                        body.routes(), body.maxFrameBytes(), body.idleTimeoutMillis(), snapshot, transparent,
+                        body.tls(), bindToPort, useOriginalDst, null, null);
+            }
+            List<FilterChains.Chain> cs = new ArrayList<>();
+            for (ChainDraft c : chains) {
+                cs.add(chain(c, snapshot));
+            }
+            return new ListenerSpec(name, address, ListenerSpec.CHAINED, List.of(), direction, new StreamFilter[0],
+                    RouteTable.compile(name, List.of(), "listeners." + name), ProtocolOptions.DEFAULT_MAX_FRAME_BYTES,
+                    idleTimeoutMillis, snapshot, transparent, null, bindToPort, useOriginalDst,
+                    new FilterChains(cs, fallback == null ? null : chain(fallback, snapshot),
+                            inspectTimeoutMillis), null);
+        }
+
+        private FilterChains.Chain chain(ChainDraft c, ConfigSnapshot snapshot) {
+            Body b = c.body();
+            return new FilterChains.Chain(c.name(), c.match(), new ListenerSpec(name, address,
+                    b.protocol(), b.codecs(), direction, b.filters(), b.routes(), b.maxFrameBytes(),
+                    b.idleTimeoutMillis(), snapshot, transparent, b.tls(), bindToPort, useOriginalDst, null,
+                    c.name()));
+        }
+    }
+
+    static final long DEFAULT_INSPECT_TIMEOUT_MS = 1000;
 
     private ListenerDraft compileListener(SidecarConfig.Listener l, String p, Map<String, RouteTable> routeTables,
                                           Map<String, Cluster> clusters) throws ConfigException {
@@ -202,31 +251,6 @@ public final class ConfigCompiler {
         }
         String name = requireName(l.name(), p + ".name");
         InetSocketAddress address = parseAddress(l.address(), p + ".address");
-        if (l.protocol() == null) {
-            throw new ConfigException(p + ".protocol", "is required (one of " + protocolChoices() + ")");
-        }
-        int maxFrame = l.maxFrameBytes() == null ? ProtocolOptions.DEFAULT_MAX_FRAME_BYTES : l.maxFrameBytes();
-        if (maxFrame <= 0 || maxFrame > MAX_FRAME_LIMIT) {
-            throw new ConfigException(p + ".max_frame_bytes", "must be between 1 and " + MAX_FRAME_LIMIT + ", was "
-                    + maxFrame);
-        }
-        ProtocolOptions options = new ProtocolOptions(maxFrame, l.options() == null ? Map.of() : l.options());
-        List<RpcCodec> codecs = new ArrayList<>();
-        if (l.protocol().equals("auto")) {
-            for (Protocol proto : protocols.all()) {
-                codecs.add(proto.codec(options));
-            }
-            if (codecs.isEmpty()) {
-                throw new ConfigException(p + ".protocol", "\"auto\" needs at least one protocol plugin");
-            }
-        } else {
-            Protocol proto = protocols.get(l.protocol());
-            if (proto == null) {
-                throw new ConfigException(p + ".protocol", "unknown protocol \"" + l.protocol() + "\" (one of "
-                        + protocolChoices() + ")");
-            }
-            codecs.add(proto.codec(options));
-        }
         Direction direction;
         String dir = l.direction() == null ? "outbound" : l.direction();
         switch (dir) {
@@ -235,28 +259,145 @@ public final class ConfigCompiler {
             default -> throw new ConfigException(p + ".direction", "must be \"outbound\" or \"inbound\", was \""
                     + dir + "\"");
         }
-        RouteTable routes;
-        if ((l.routeConfig() == null) == (l.routes() == null)) {
-            throw new ConfigException(p, "needs exactly one of \"route_config\" and \"routes\"");
-        }
-        if (l.routeConfig() != null) {
-            routes = routeTables.get(l.routeConfig());
-            if (routes == null) {
-                throw new ConfigException(p + ".route_config", "unknown route config \"" + l.routeConfig() + "\"");
-            }
-        } else {
-            routes = RouteTable.compile(name, l.routes(), p + ".routes");
-            checkClusters(routes, clusters, p + ".routes");
-        }
         long idle = l.idleTimeoutMs() == null ? DEFAULT_IDLE_TIMEOUT_MS : l.idleTimeoutMs();
         if (idle < 0) {
             throw new ConfigException(p + ".idle_timeout_ms", "must be >= 0 (0 = never), was " + idle);
         }
+        boolean transparent = Boolean.TRUE.equals(l.transparent());
+        if (transparent && !transportIsEpoll.getAsBoolean()) {
+            throw new ConfigException(p + ".transparent", "needs the epoll transport (Linux with Netty's native epoll;"
+                    + " IP_TRANSPARENT is not available on " + io.remora.core.transport.Transport.get().name()
+                    + ")");
+        }
+        boolean bind = l.bindToPort() == null || l.bindToPort();
+        boolean useOriginalDst = Boolean.TRUE.equals(l.useOriginalDst());
+        if (!bind && transparent) {
+            throw new ConfigException(p + ".transparent", "a listener with bind_to_port false has no socket");
+        }
+        long inspect = l.inspectTimeoutMs() == null ? DEFAULT_INSPECT_TIMEOUT_MS : l.inspectTimeoutMs();
+        if (inspect < 1 || inspect > 600_000) {
+            throw new ConfigException(p + ".inspect_timeout_ms", "must be between 1 and 600000, was " + inspect);
+        }
+        if (!l.chained()) {
+            Body body = compileBody(name, direction, l.protocol(), l.routeConfig(), l.routes(), l.filters(),
+                    l.maxFrameBytes(), idle, l.options(), l.tls(), p, routeTables, clusters);
+            return new ListenerDraft(name, address, direction, transparent, bind, useOriginalDst, body, null, null,
+                    inspect, idle);
+        }
+        String[] single = {"protocol", "route_config", "routes", "filters", "max_frame_bytes", "options", "tls"};
+        Object[] values = {l.protocol(), l.routeConfig(), l.routes(), l.filters(), l.maxFrameBytes(), l.options(),
+            l.tls()};
+        for (int i = 0; i < single.length; i++) {
+            if (values[i] != null) {
+                throw new ConfigException(p + "." + single[i], "is not allowed with filter_chains (each chain has "
+                        + "its own)");
+            }
+        }
+        List<ChainDraft> chains = new ArrayList<>();
+        Map<String, String> keys = new HashMap<>();
+        Set<String> names = new HashSet<>();
+        List<SidecarConfig.FilterChain> fcs = l.filterChains() == null ? List.of() : l.filterChains();
+        for (int i = 0; i < fcs.size(); i++) {
+            String cp = p + ".filter_chains[" + i + "]";
+            ChainDraft c = compileChain(fcs.get(i), "chain-" + i, cp, name, direction, idle, routeTables, clusters);
+            if (!names.add(c.name())) {
+                throw new ConfigException(cp + ".name", "duplicate filter chain name \"" + c.name() + "\"");
+            }
+            String other = keys.putIfAbsent(c.match().key(), cp);
+            if (other != null) {
+                throw new ConfigException(cp + ".match", "the same match as " + other + " (a connection could never "
+                        + "tell them apart)");
+            }
+            chains.add(c);
+        }
+        ChainDraft fallback = null;
+        if (l.defaultFilterChain() != null) {
+            String cp = p + ".default_filter_chain";
+            if (l.defaultFilterChain().match() != null) {
+                throw new ConfigException(cp + ".match", "the default chain has no match (it serves what no chain "
+                        + "matches)");
+            }
+            fallback = compileChain(l.defaultFilterChain(), "default", cp, name, direction, idle, routeTables,
+                    clusters);
+            if (!names.add(fallback.name())) {
+                throw new ConfigException(cp + ".name", "duplicate filter chain name \"" + fallback.name() + "\"");
+            }
+        }
+        if (chains.isEmpty() && fallback == null) {
+            throw new ConfigException(p + ".filter_chains", "must not be empty (or give a default_filter_chain)");
+        }
+        return new ListenerDraft(name, address, direction, transparent, bind, useOriginalDst, null, chains, fallback,
+                inspect, idle);
+    }
+
+    private ChainDraft compileChain(SidecarConfig.FilterChain fc, String defaultName, String cp, String listener,
+                                    Direction direction, long listenerIdle, Map<String, RouteTable> routeTables,
+                                    Map<String, Cluster> clusters) throws ConfigException {
+        if (fc == null) {
+            throw new ConfigException(cp, "must be an object");
+        }
+        String chainName = fc.name() == null ? defaultName : fc.name();
+        if (chainName.isBlank()) {
+            throw new ConfigException(cp + ".name", "must not be blank");
+        }
+        ChainMatch match = ChainMatch.compile(fc.match(), cp + ".match");
+        long idle = fc.idleTimeoutMs() == null ? listenerIdle : fc.idleTimeoutMs();
+        if (idle < 0) {
+            throw new ConfigException(cp + ".idle_timeout_ms", "must be >= 0 (0 = never), was " + idle);
+        }
+        Body body = compileBody(listener, direction, fc.protocol(), fc.routeConfig(), fc.routes(), fc.filters(),
+                fc.maxFrameBytes(), idle, fc.options(), fc.tls(), cp, routeTables, clusters);
+        return new ChainDraft(chainName, match, body);
+    }
+
+    private Body compileBody(String name, Direction direction, String protocol, String routeConfig,
+                             List<SidecarConfig.Route> routeList, List<SidecarConfig.Filter> filterList,
+                             Integer maxFrameBytes, long idle, Map<String, String> opts, SidecarConfig.Tls tlsConfig,
+                             String p, Map<String, RouteTable> routeTables, Map<String, Cluster> clusters)
+            throws ConfigException {
+        if (protocol == null) {
+            throw new ConfigException(p + ".protocol", "is required (one of " + protocolChoices() + ")");
+        }
+        int maxFrame = maxFrameBytes == null ? ProtocolOptions.DEFAULT_MAX_FRAME_BYTES : maxFrameBytes;
+        if (maxFrame <= 0 || maxFrame > MAX_FRAME_LIMIT) {
+            throw new ConfigException(p + ".max_frame_bytes", "must be between 1 and " + MAX_FRAME_LIMIT + ", was "
+                    + maxFrame);
+        }
+        ProtocolOptions options = new ProtocolOptions(maxFrame, opts == null ? Map.of() : opts);
+        List<RpcCodec> codecs = new ArrayList<>();
+        if (protocol.equals("auto")) {
+            for (Protocol proto : protocols.all()) {
+                codecs.add(proto.codec(options));
+            }
+            if (codecs.isEmpty()) {
+                throw new ConfigException(p + ".protocol", "\"auto\" needs at least one protocol plugin");
+            }
+        } else {
+            Protocol proto = protocols.get(protocol);
+            if (proto == null) {
+                throw new ConfigException(p + ".protocol", "unknown protocol \"" + protocol + "\" (one of "
+                        + protocolChoices() + ")");
+            }
+            codecs.add(proto.codec(options));
+        }
+        RouteTable routes;
+        if ((routeConfig == null) == (routeList == null)) {
+            throw new ConfigException(p, "needs exactly one of \"route_config\" and \"routes\"");
+        }
+        if (routeConfig != null) {
+            routes = routeTables.get(routeConfig);
+            if (routes == null) {
+                throw new ConfigException(p + ".route_config", "unknown route config \"" + routeConfig + "\"");
+            }
+        } else {
+            routes = RouteTable.compile(name, routeList, p + ".routes");
+            checkClusters(routes, clusters, p + ".routes");
+        }
         List<StreamFilter> filters = new ArrayList<>();
-        if (l.filters() != null) {
-            for (int f = 0; f < l.filters().size(); f++) {
+        if (filterList != null) {
+            for (int f = 0; f < filterList.size(); f++) {
                 String fp = p + ".filters[" + f + "]";
-                SidecarConfig.Filter fc = l.filters().get(f);
+                SidecarConfig.Filter fc = filterList.get(f);
                 if (fc == null || fc.type() == null) {
                     throw new ConfigException(fp + ".type", "is required (one of " + filterFactories.keySet() + ")");
                 }
@@ -267,20 +408,16 @@ public final class ConfigCompiler {
                 }
                 try {
                     filters.add(factory.create(fc.config() == null ? NullNode.getInstance() : fc.config(),
-                            new FilterContext(name, direction, l.protocol(), sidecar)));
+                            new FilterContext(name, direction, protocol, sidecar)));
                 } catch (ConfigException e) {
                     throw e.under(fp + ".config");
                 }
             }
         }
-        boolean transparent = Boolean.TRUE.equals(l.transparent());
-        if (transparent && !transportIsEpoll.getAsBoolean()) {
-            throw new ConfigException(p + ".transparent", "needs the epoll transport (Linux with Netty's native epoll;"
-                    + " IP_TRANSPARENT is not available on " + io.remora.core.transport.Transport.get().name()
-                    + ")");
-        }
-        return new ListenerDraft(name, address, l.protocol(), List.copyOf(codecs), direction,
-                filters.toArray(new StreamFilter[0]), routes, maxFrame, idle, transparent);
+        TlsContext tls = TlsContext.compile(tlsConfig, p + ".tls", true,
+                secrets);
+        return new Body(protocol, List.copyOf(codecs), filters.toArray(new StreamFilter[0]), routes, maxFrame, idle,
+                tls);
     }
 
     private Cluster compileCluster(SidecarConfig.Cluster c, String p) throws ConfigException {
@@ -327,9 +464,10 @@ public final class ConfigCompiler {
                 throw new ConfigException(p + (c.healthCheck() != null ? ".health_check" : ".outlier_detection"),
                         "is not supported on an original_dst cluster (it has no fixed hosts)");
             }
-            return Cluster.originalDst(new Cluster(name, protocol, new ProtocolOptions(maxFrame, Map.of()), lb,
-                    new Host[0], connectTimeout, maxPending, heartbeat, metrics.cluster(name)),
-                    hostRegistry.originalDst(name));
+            return Cluster.withTls(Cluster.originalDst(new Cluster(name, protocol, new ProtocolOptions(maxFrame,
+                    Map.of()), lb, new Host[0], connectTimeout, maxPending, heartbeat, metrics.cluster(name)),
+                    hostRegistry.originalDst(name)), TlsContext.compile(c.tls(), p + ".tls", false,
+                    secrets));
         } else if (!type.equals("static")) {
             throw new ConfigException(p + ".type", "unknown cluster type \"" + type
                     + "\" (one of [static, original_dst])");
@@ -365,8 +503,9 @@ public final class ConfigCompiler {
         }
         HealthCheckPolicy hc = compileHealthCheck(c.healthCheck(), protocol, p + ".health_check");
         OutlierPolicy od = compileOutlier(c.outlierDetection(), p + ".outlier_detection");
-        return new Cluster(name, protocol, new ProtocolOptions(maxFrame, Map.of()), lb, hosts.toArray(new Host[0]),
-                connectTimeout, maxPending, heartbeat, metrics.cluster(name), panic, hc, od);
+        return Cluster.withTls(new Cluster(name, protocol, new ProtocolOptions(maxFrame, Map.of()), lb,
+                hosts.toArray(new Host[0]), connectTimeout, maxPending, heartbeat, metrics.cluster(name), panic, hc, od),
+                TlsContext.compile(c.tls(), p + ".tls", false, secrets));
     }
 
     private static HealthCheckPolicy compileHealthCheck(SidecarConfig.HealthCheck h, Protocol protocol, String p)

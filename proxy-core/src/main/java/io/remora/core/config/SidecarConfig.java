@@ -131,7 +131,30 @@ public record SidecarConfig(
              * Interception mode (epoll only): the listening socket is {@code IP_TRANSPARENT}, so TPROXY can hand it
              * connections for any address; routes see the original destination. Default false.
              */
-            Boolean transparent) {
+            Boolean transparent,
+            /**
+             * Several filter chains, each with its own match, protocol, routes and filters; one is chosen once per
+             * connection (see docs/routing.md). Exclusive with the single-chain fields {@code protocol},
+             * {@code routes}/{@code route_config}, {@code filters}, {@code max_frame_bytes}, {@code options}, {@code tls}.
+             */
+            List<FilterChain> filterChains,
+            /** The chain for connections no chain of {@code filter_chains} matches (none: such connections close). */
+            FilterChain defaultFilterChain,
+            /**
+             * Hand each accepted connection to the listener whose address is the connection's original destination
+             * (exact {@code ip:port}, else {@code 0.0.0.0:port}), as Envoy's {@code use_original_dst}; this listener's
+             * own chains serve it when there is none.
+             */
+            Boolean useOriginalDst,
+            /** False: no socket is bound; reachable only through a {@code use_original_dst} listener. Default true. */
+            Boolean bindToPort,
+            /**
+             * How long to wait for the first bytes when a chain matches on TLS or ALPN/HTTP (server-first protocols
+             * send nothing); then the chain is chosen as raw_buffer without ALPN. Default 1000.
+             */
+            Long inspectTimeoutMs,
+            /** Terminate TLS on this listener (single-chain form). */
+            Tls tls) {
 
         /** A non-transparent listener (kept for code that builds configs positionally). */
         public Listener(String name, String address, String protocol, String direction, String routeConfig,
@@ -140,6 +163,57 @@ public record SidecarConfig(
             this(name, address, protocol, direction, routeConfig, routes, filters, maxFrameBytes, idleTimeoutMs,
                     options, null);
         }
+
+        /** A single-chain listener (kept for code that builds configs positionally). */
+        public Listener(String name, String address, String protocol, String direction, String routeConfig,
+                        List<Route> routes, List<Filter> filters, Integer maxFrameBytes, Long idleTimeoutMs,
+                        Map<String, String> options, Boolean transparent) {
+            this(name, address, protocol, direction, routeConfig, routes, filters, maxFrameBytes, idleTimeoutMs,
+                    options, transparent, null, null, null, null, null, null);
+        }
+
+        /** True when this listener uses {@code filter_chains} / {@code default_filter_chain}. */
+        public boolean chained() {
+            return filterChains != null || defaultFilterChain != null;
+        }
+    }
+
+    /**
+     * One filter chain of a listener: when it applies ({@code match}, all given criteria must hold; the most specific
+     * chain wins, criterion by criterion in Envoy's order) and what serves the connection then.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record FilterChain(String name, FilterChainMatch match, String protocol, String routeConfig,
+                              List<Route> routes, List<Filter> filters, Integer maxFrameBytes,
+                              /** Idle close of connections on this chain; default the listener's. */
+                              Long idleTimeoutMs, Map<String, String> options, Tls tls) {
+    }
+
+    /**
+     * Envoy's {@code filter_chain_match} subset: {@code destination_port} (the original destination's port),
+     * {@code prefix_ranges} (CIDRs of the original destination's IP), {@code server_names} (TLS SNI, exact or
+     * {@code *.suffix}), {@code transport_protocol} ({@code tls} or {@code raw_buffer}) and
+     * {@code application_protocols} (ALPN of a TLS ClientHello, or {@code http/1.1} / {@code h2c} detected on
+     * plaintext).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record FilterChainMatch(Integer destinationPort, List<String> prefixRanges, List<String> serverNames,
+                                   String transportProtocol, List<String> applicationProtocols) {
+    }
+
+    /**
+     * TLS of a listener / filter chain (server side: terminate) or of a cluster (client side: originate). The
+     * certificate is {@code cert_file} + {@code key_file} (PEM) or the SDS secret {@code cert_secret}; the trusted CA
+     * is {@code ca_file} or the SDS secret {@code ca_secret} (server side: needed to verify client certificates;
+     * client side: without one, the system's default trust store). Client side: {@code sni}, {@code alpn},
+     * {@code subject_alt_names} (the peer certificate must carry one of them as a URI or DNS SAN), and
+     * {@code host_labels} (TLS only to hosts whose labels include all of these, e.g. Istio's {@code tlsMode: istio};
+     * the others are called in plaintext). Server side: {@code require_client_certificate} (mTLS), {@code alpn}.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Tls(String certFile, String keyFile, String caFile, String certSecret, String caSecret, String sni,
+                      List<String> alpn, Boolean requireClientCertificate, List<String> subjectAltNames,
+                      Map<String, String> hostLabels) {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -236,7 +310,24 @@ public record SidecarConfig(
              * {@code static} (default: the listed hosts) or {@code original_dst}: no hosts, every request goes to its
              * connection's original destination (passthrough on a transparent listener).
              */
-            String type) {
+            String type,
+            /** Originate TLS to the hosts (see {@link Tls}); plaintext when absent. */
+            Tls tls) {
+
+        /** A cluster without TLS (kept for code that builds clusters positionally). */
+        public Cluster(String name, String protocol, String lbPolicy, Long connectTimeoutMs,
+                       Integer maxPendingRequests, Long heartbeatIntervalMs, Integer maxFrameBytes, List<Host> hosts,
+                       HealthCheck healthCheck, OutlierDetection outlierDetection, Integer panicThresholdPercent,
+                       String type) {
+            this(name, protocol, lbPolicy, connectTimeoutMs, maxPendingRequests, heartbeatIntervalMs, maxFrameBytes,
+                    hosts, healthCheck, outlierDetection, panicThresholdPercent, type, null);
+        }
+
+        /** This cluster with other hosts, balancing policy and outlier detection. */
+        public Cluster withHosts(String newLbPolicy, List<Host> newHosts, OutlierDetection newOutlier) {
+            return new Cluster(name, protocol, newLbPolicy, connectTimeoutMs, maxPendingRequests, heartbeatIntervalMs,
+                    maxFrameBytes, newHosts, healthCheck, newOutlier, panicThresholdPercent, type, tls);
+        }
 
         /** A cluster without health policies (kept for code that builds clusters positionally). */
         public Cluster(String name, String protocol, String lbPolicy, Long connectTimeoutMs,
@@ -250,7 +341,7 @@ public record SidecarConfig(
                        Integer maxPendingRequests, Long heartbeatIntervalMs, Integer maxFrameBytes, List<Host> hosts,
                        HealthCheck healthCheck, OutlierDetection outlierDetection, Integer panicThresholdPercent) {
             this(name, protocol, lbPolicy, connectTimeoutMs, maxPendingRequests, heartbeatIntervalMs, maxFrameBytes,
-                    hosts, healthCheck, outlierDetection, panicThresholdPercent, null);
+                    hosts, healthCheck, outlierDetection, panicThresholdPercent, null, null);
         }
     }
 

@@ -156,7 +156,13 @@ public final class HealthService implements SidecarExtension {
             if (stopped) {
                 return;
             }
-            Probe.run(group(), host.socketAddress(), codec, policy.timeoutMillis(), ok -> {
+            ConfigSnapshot snap = snapshot;
+            Cluster cluster = snap == null ? null : snap.cluster(host.cluster());
+            // a heartbeat to a TLS host speaks TLS like the requests do; a TCP check only connects
+            java.util.function.Consumer<io.netty.channel.Channel> tls = codec == null || cluster == null
+                    || cluster.tls() == null ? null
+                    : ch -> io.remora.core.tls.TransportSockets.install(ch, cluster, host);
+            Probe.run(group(), host.socketAddress(), codec, policy.timeoutMillis(), tls, ok -> {
                 if (stopped) {
                     return;
                 }

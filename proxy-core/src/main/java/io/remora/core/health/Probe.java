@@ -39,6 +39,12 @@ final class Probe extends ChannelInboundHandlerAdapter {
     /** Starts a probe of {@code address}; {@code codec} null = TCP connect only. */
     static void run(EventLoopGroup group, InetSocketAddress address, RpcCodec codec, long timeoutMillis,
                     Consumer<Boolean> result) {
+        run(group, address, codec, timeoutMillis, null, result);
+    }
+
+    /** As above; {@code first} (may be null) adds handlers first, e.g. the cluster's TLS for a heartbeat probe. */
+    static void run(EventLoopGroup group, InetSocketAddress address, RpcCodec codec, long timeoutMillis,
+                    Consumer<Channel> first, Consumer<Boolean> result) {
         Probe p = new Probe(codec, result);
         Bootstrap b = new Bootstrap()
                 .group(group)
@@ -48,6 +54,9 @@ final class Probe extends ChannelInboundHandlerAdapter {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (first != null) {
+                            first.accept(ch);
+                        }
                         if (codec != null) {
                             ch.pipeline().addLast("decoder", codec.newDecoder());
                         }

@@ -23,6 +23,7 @@ public final class ListenerMetrics {
     private final Counter connections;
     private final Counter bytesReceived;
     private final Counter bytesSent;
+    private final Counter noFilterChain;
     private final Timer duration;
     /** service -> method -> counters by result. */
     private final Map<String, Map<String, Counter[]>> byService = new ConcurrentHashMap<>();
@@ -42,6 +43,9 @@ public final class ListenerMetrics {
                 .description("Request bytes received from callers").tag("listener", listener).register(r);
         bytesSent = Counter.builder("remora_downstream_sent").baseUnit("bytes")
                 .description("Response bytes sent to callers").tag("listener", listener).register(r);
+        noFilterChain = Counter.builder("remora_downstream_no_filter_chain_match")
+                .description("Connections closed because no filter chain (and no default chain) matched them")
+                .tag("listener", listener).register(r);
         requestRefused("max_requests_per_connection", 0); // exists from the start: dashboards and alerts see a 0
         duration = ProxyMetrics.timer(r, "remora_downstream_request_duration",
                 "Time from a request's decode to its answer", "listener", listener, "protocol", protocol);
@@ -103,6 +107,27 @@ public final class ListenerMetrics {
         if (responseBytes > 0) {
             bytesSent.increment(responseBytes);
         }
+        duration.record(durationNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** A connection no filter chain of this listener matched (closed; Envoy's {@code no_filter_chain_match}). */
+    public void noFilterChainMatch() {
+        noFilterChain.increment();
+    }
+
+    /** Bytes moved on a connection that has no requests (an opaque TCP proxy): counted as they flow. */
+    public void bytes(long received, long sent) {
+        if (received > 0) {
+            bytesReceived.increment(received);
+        }
+        if (sent > 0) {
+            bytesSent.increment(sent);
+        }
+    }
+
+    /** One finished opaque connection (a TCP proxy session): counted by result, timed; its bytes counted already. */
+    public void session(String service, ResponseClass result, long durationNanos) {
+        counters(service, null)[result.ordinal()].increment();
         duration.record(durationNanos, TimeUnit.NANOSECONDS);
     }
 

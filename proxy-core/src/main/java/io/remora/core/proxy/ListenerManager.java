@@ -129,11 +129,16 @@ public final class ListenerManager implements ConfigManager.Applier {
                 if (slot == null) {
                     ListenerSlot s = new ListenerSlot(spec, localApp, metrics.listener(spec.name(), spec.protocol()),
                             digest, this, metrics);
-                    newChannels.put(s, bind(s, spec, next));
+                    if (spec.bindToPort()) {
+                        newChannels.put(s, bind(s, spec, next));
+                    }
                     fresh.add(s);
                 } else if (!slot.spec().address().equals(spec.address())
-                        || slot.spec().transparent() != spec.transparent()) {
-                    newChannels.put(slot, bind(slot, spec, next));
+                        || slot.spec().transparent() != spec.transparent()
+                        || slot.spec().bindToPort() != spec.bindToPort()) {
+                    if (spec.bindToPort()) {
+                        newChannels.put(slot, bind(slot, spec, next));
+                    }
                     rebinds.put(slot, spec);
                 }
             }
@@ -145,16 +150,20 @@ public final class ListenerManager implements ConfigManager.Applier {
         for (ListenerSlot s : fresh) {
             s.serverChannel(newChannels.get(s));
             slots.put(s.name(), s);
-            startup.info("listener {} ({}, {}{}) serving on {}", s.name(), s.spec().protocol(),
+            startup.info("listener {} ({}, {}{}) {}", s.name(), s.spec().protocol(),
                     s.spec().direction().name().toLowerCase(), s.spec().transparent() ? ", transparent" : "",
-                    s.serverChannel().localAddress());
+                    s.serverChannel() != null ? "serving on " + s.serverChannel().localAddress()
+                            : "not bound: serves " + s.spec().address() + " handed over by use_original_dst listeners");
         }
         for (Map.Entry<ListenerSlot, ListenerSpec> e : rebinds.entrySet()) {
             ListenerSlot slot = e.getKey();
             Channel old = slot.serverChannel();
             slot.serverChannel(newChannels.get(slot));
-            old.close();
-            startup.info("listener {} moved to {}", slot.name(), slot.serverChannel().localAddress());
+            if (old != null) {
+                old.close();
+            }
+            startup.info("listener {} moved to {}", slot.name(), slot.serverChannel() != null
+                    ? slot.serverChannel().localAddress() : e.getValue().address() + " (not bound)");
         }
         for (ListenerSpec spec : next.listeners().values()) {
             slots.get(spec.name()).update(spec, localApp);
@@ -172,8 +181,48 @@ public final class ListenerManager implements ConfigManager.Applier {
                 }
                 return false;
             });
+            Map<InetSocketAddress, ListenerSlot> byAddress = new java.util.HashMap<>();
+            for (ListenerSlot slot : slots.values()) {
+                if (slot.spec().address().getPort() != 0) {
+                    byAddress.putIfAbsent(slot.spec().address(), slot);
+                }
+            }
+            handoff = Map.copyOf(byAddress);
         }
         serving = true;
+    }
+
+    /** Every listener by its configured address: where a use_original_dst listener hands its connections. */
+    private volatile Map<InetSocketAddress, ListenerSlot> handoff = Map.of();
+
+    /**
+     * The listener serving original destination {@code destination} for a connection accepted on {@code accepting}:
+     * the one on exactly that address, else the one on the wildcard address with that port (Envoy's lookup); null
+     * when there is none (the accepting listener's own chains serve it).
+     */
+    ListenerSlot handoffTarget(InetSocketAddress destination, ListenerSlot accepting) {
+        if (destination == null || destination.getAddress() == null) {
+            return null;
+        }
+        Map<InetSocketAddress, ListenerSlot> m = handoff;
+        ListenerSlot s = m.get(destination);
+        if (s == null) {
+            java.net.InetAddress any = destination.getAddress() instanceof java.net.Inet6Address
+                    ? ANY_V6 : ANY_V4;
+            s = m.get(new InetSocketAddress(any, destination.getPort()));
+        }
+        return s == accepting ? null : s;
+    }
+
+    private static final java.net.InetAddress ANY_V4 = anyAddress("0.0.0.0");
+    private static final java.net.InetAddress ANY_V6 = anyAddress("::");
+
+    private static java.net.InetAddress anyAddress(String a) {
+        try {
+            return java.net.InetAddress.getByName(a);
+        } catch (java.net.UnknownHostException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 
     /**
@@ -262,6 +311,9 @@ public final class ListenerManager implements ConfigManager.Applier {
         }
         if (ch != null && ch.isOpen()) {
             return true;
+        }
+        if (!slot.spec().bindToPort()) {
+            return true; // no socket of its own to reopen
         }
         InetSocketAddress address = ch != null ? (InetSocketAddress) ch.localAddress() : slot.spec().address();
         ChannelFuture f = new ServerBootstrap().group(workers).channel(Transport.get().serverChannelClass())
@@ -373,8 +425,23 @@ public final class ListenerManager implements ConfigManager.Applier {
 
     void initPipeline(ChannelPipeline p, ListenerSlot slot) {
         ListenerSpec spec = slot.spec();
+        if (spec.useOriginalDst() || spec.chains() != null) {
+            p.addLast(ChainSelector.NAME, new ChainSelector(slot, this)); // once the connection is up
+            return;
+        }
+        installServing(p, slot, spec);
+    }
+
+    /**
+     * The handlers serving a connection on {@code slot} (a single-chain listener, or the chosen filter chain's slot):
+     * idle close, TLS termination, then the protocol. Added at the end of the pipeline.
+     */
+    void installServing(ChannelPipeline p, ListenerSlot slot, ListenerSpec spec) {
         if (spec.idleTimeoutMillis() > 0) {
             p.addLast("idle", new io.remora.core.transport.IdleHandler(spec.idleTimeoutMillis()));
+        }
+        if (spec.tls() != null && !io.remora.core.tls.TransportSockets.installServer(p.channel(), spec.tls())) {
+            return; // closed: its certificate has not been delivered (SDS)
         }
         if (spec.autoDetect()) {
             p.addLast("detect", new ProtocolDetector(slot, this));

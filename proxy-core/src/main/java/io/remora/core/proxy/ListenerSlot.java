@@ -4,6 +4,9 @@ import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import io.remora.core.chain.FilterChains;
 import io.remora.core.config.ListenerSpec;
 import io.remora.core.digest.DigestLog;
 import io.remora.core.metrics.ListenerMetrics;
@@ -21,6 +24,10 @@ public final class ListenerSlot {
     private volatile String localApp;
     private final ListenerMetrics metrics;
     private final DigestLog digest;
+    /** The listener a filter chain's slot belongs to; null for a listener's own slot. */
+    private final ListenerSlot parent;
+    /** A chained listener's per-chain slots, by chain name (they share its connections, meters and socket). */
+    private final Map<String, ListenerSlot> chainSlots = new ConcurrentHashMap<>();
     private final ListenerManager manager;
     private final io.remora.core.metrics.IstioMetrics.Listener istio;
 
@@ -39,6 +46,36 @@ public final class ListenerSlot {
         this.spec = spec;
         this.localApp = localApp;
         this.connections = new DefaultChannelGroup(name, GlobalEventExecutor.INSTANCE);
+        this.parent = null;
+    }
+
+    private ListenerSlot(ListenerSlot parent, ListenerSpec chainSpec) {
+        this.parent = parent;
+        this.metrics = parent.metrics;
+        this.digest = parent.digest;
+        this.manager = parent.manager;
+        this.istio = parent.istio; // a chain's requests count under its listener
+        this.name = parent.name;
+        this.spec = chainSpec;
+        this.localApp = parent.localApp;
+        this.connections = parent.connections; // drain, upgrade and the gauges see every chain's connections
+    }
+
+    /**
+     * The slot of filter chain {@code chain} of this listener: what the protocol handlers of a connection on that
+     * chain see as their listener. It follows the chain (by name) across config snapshots.
+     */
+    public ListenerSlot chain(FilterChains.Chain chain) {
+        ListenerSlot s = chainSlots.get(chain.name());
+        if (s == null) {
+            s = chainSlots.computeIfAbsent(chain.name(), k -> new ListenerSlot(this, chain.spec()));
+        }
+        return s;
+    }
+
+    /** The filter chain this slot serves, or null for a listener's own slot. */
+    public String chainName() {
+        return spec.chainName();
     }
 
     public String name() {
@@ -52,6 +89,19 @@ public final class ListenerSlot {
     void update(ListenerSpec spec, String localApp) {
         this.spec = spec;
         this.localApp = localApp;
+        FilterChains chains = spec.chains();
+        if (chains != null) {
+            // a chain that is gone keeps its last spec: its connections finish on their last config
+            for (FilterChains.Chain c : chains.chains()) {
+                ListenerSlot s = chainSlots.get(c.name());
+                if (s != null) {
+                    s.update(c.spec(), localApp);
+                }
+            }
+            if (chains.fallback() != null && chainSlots.get(chains.fallback().name()) != null) {
+                chainSlots.get(chains.fallback().name()).update(chains.fallback().spec(), localApp);
+            }
+        }
     }
 
     public String localApp() {
@@ -84,7 +134,7 @@ public final class ListenerSlot {
 
     /** The listening socket's channel, or null before bind / after close. */
     public Channel serverChannel() {
-        return serverChannel;
+        return parent != null ? parent.serverChannel() : serverChannel;
     }
 
     void serverChannel(Channel ch) {

@@ -85,6 +85,7 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        io.remora.core.tls.TransportSockets.install(ch, cluster, host);
                         if (heartbeatMillis > 0) {
                             ch.pipeline().addLast(new io.remora.core.transport.IdleHandler(heartbeatMillis));
                         }

@@ -10,7 +10,7 @@ import java.net.UnknownHostException;
  * destination on a transparent listener): {@code "ip:port"}, {@code "cidr"}, {@code "cidr:port"} or {@code ":port"}.
  * IPv6 in brackets ({@code "[fd00::/8]:80"}). An IPv4 prefix never matches an IPv6 address and the other way round.
  */
-final class DestinationMatcher {
+public final class DestinationMatcher {
 
     /** Network bytes already masked; null = any address. */
     private final byte[] network;
@@ -24,7 +24,22 @@ final class DestinationMatcher {
         this.port = port;
     }
 
-    boolean matches(InetSocketAddress destination) {
+    /** A filter chain's {@code prefix_ranges} entry: a CIDR (or a bare IP), no port. */
+    public static DestinationMatcher cidr(String s, String p) throws ConfigException {
+        if (s != null && (s.startsWith(":") || (s.startsWith("[") && s.contains("]:"))
+                || (!s.contains("[") && s.indexOf(':') >= 0 && s.indexOf(':') == s.lastIndexOf(':')))) {
+            throw new ConfigException(p, "\"" + s + "\" must be a CIDR without a port, e.g. 10.0.0.0/8 or [fd00::/8]");
+        }
+        DestinationMatcher m = parse(s != null && s.contains(":") && !s.startsWith("[") ? "[" + s + "]" : s, p);
+        return m;
+    }
+
+    /** The prefix length (32 / 128 for a single address). */
+    public int prefixBits() {
+        return prefixBits;
+    }
+
+    public boolean matches(InetSocketAddress destination) {
         if (destination == null) {
             return false;
         }

@@ -40,6 +40,7 @@ public final class GoControlPlane implements AutoCloseable {
     public static final String ROUTE = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
     public static final String CLUSTER = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
     public static final String ENDPOINT = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
+    public static final String SECRET = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret";
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -66,7 +67,12 @@ public final class GoControlPlane implements AutoCloseable {
 
     /** Starts a control plane on free ports; {@code delta} false answers delta streams with UNIMPLEMENTED. */
     public static GoControlPlane start(Cache cache, boolean delta) throws Exception {
-        return start(cache, delta, 0, 0, false);
+        return start(cache, delta, 0, 0, false, null);
+    }
+
+    /** Also serving on unix socket {@code uds} (ADS and SDS's StreamSecrets), as istio-agent serves secrets. */
+    public static GoControlPlane start(Cache cache, boolean delta, Path uds) throws Exception {
+        return start(cache, delta, 0, 0, false, uds);
     }
 
     /**
@@ -79,7 +85,7 @@ public final class GoControlPlane implements AutoCloseable {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (true) {
             try {
-                return start(cache, delta, xdsPort, httpPort, true);
+                return start(cache, delta, xdsPort, httpPort, true, null);
             } catch (IllegalStateException e) {
                 if (System.nanoTime() > deadline) {
                     throw e;
@@ -89,8 +95,8 @@ public final class GoControlPlane implements AutoCloseable {
         }
     }
 
-    private static GoControlPlane start(Cache cache, boolean delta, int xdsPort, int httpPort, boolean hold)
-            throws Exception {
+    private static GoControlPlane start(Cache cache, boolean delta, int xdsPort, int httpPort, boolean hold,
+                                        Path uds) throws Exception {
         Path bin = binary();
         Path log = OUT.resolve("testcp-" + RUNS.incrementAndGet() + ".log");
         List<String> cmd = new ArrayList<>(List.of(bin.toString(), "-cache", cache.name().toLowerCase(),
@@ -100,6 +106,10 @@ public final class GoControlPlane implements AutoCloseable {
         }
         if (hold) {
             cmd.add("-hold");
+        }
+        if (uds != null) {
+            cmd.add("-uds");
+            cmd.add(uds.toString());
         }
         Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
         CompletableFuture<int[]> ports = new CompletableFuture<>();
