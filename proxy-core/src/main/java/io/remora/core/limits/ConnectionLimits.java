@@ -5,7 +5,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 
@@ -19,7 +18,8 @@ import org.slf4j.Logger;
 public final class ConnectionLimits {
 
     private final Limits limits;
-    private final AtomicInteger open = new AtomicInteger();
+    /** Open downstream connections across listeners (the listeners' connection groups). */
+    private volatile java.util.function.IntSupplier openConnections = () -> 0;
     private final ConcurrentHashMap<String, PerListener> listeners = new ConcurrentHashMap<>();
     private final LimitLog limitLog;
     private final MeterRegistry registry;
@@ -48,12 +48,16 @@ public final class ConnectionLimits {
 
     /** Downstream connections open now, across listeners. */
     public int open() {
-        return open.get();
+        return openConnections.getAsInt();
+    }
+
+    /** Where the open connections are counted (the listener manager's connection groups; set once at start). */
+    public void openConnections(java.util.function.IntSupplier s) {
+        this.openConnections = s;
     }
 
     private final class PerListener {
         final String name;
-        final AtomicInteger open = new AtomicInteger();
         final AcceptRate rate;
         final Counter maxConnections;
         final Counter maxPerListener;
@@ -75,19 +79,20 @@ public final class ConnectionLimits {
     }
 
     /**
-     * Admits a newly accepted connection on {@code listener}, or resets it and returns false. An admitted connection
-     * is counted until it closes. {@code adopted}: handed over by the previous process on upgrade (always admitted:
-     * it was admitted there).
+     * Admits a newly accepted connection on {@code listener}, which has {@code listenerOpen} open connections, or
+     * resets it and returns false. Open connections are counted by their listeners' connection groups (an admitted
+     * connection joins its group as its pipeline is set up), so an idle connection carries nothing for this.
+     * {@code adopted}: handed over by the previous process on upgrade (always admitted: it was admitted there).
      */
-    public boolean admit(String listener, Channel ch, boolean adopted) {
+    public boolean admit(String listener, int listenerOpen, Channel ch, boolean adopted) {
         PerListener l = listeners.computeIfAbsent(listener, PerListener::new);
         if (!adopted) {
             String refused = null;
             Counter c = null;
-            if (open.get() >= limits.maxConnections()) {
+            if (openConnections.getAsInt() >= limits.maxConnections()) {
                 refused = "limits.max_connections " + limits.maxConnections() + " reached";
                 c = l.maxConnections;
-            } else if (l.open.get() >= limits.maxConnectionsPerListener()) {
+            } else if (listenerOpen >= limits.maxConnectionsPerListener()) {
                 refused = "limits.max_connections_per_listener " + limits.maxConnectionsPerListener() + " reached";
                 c = l.maxPerListener;
             } else if (l.rate != null && !l.rate.tryAcquire()) {
@@ -102,12 +107,6 @@ public final class ConnectionLimits {
                 return false;
             }
         }
-        open.incrementAndGet();
-        l.open.incrementAndGet();
-        ch.closeFuture().addListener(f -> {
-            open.decrementAndGet();
-            l.open.decrementAndGet();
-        });
         return true;
     }
 

@@ -17,7 +17,8 @@ public final class Utf8Cache {
     private record Entry(byte[] bytes, String text) {
     }
 
-    private final Entry[] slots = new Entry[SLOTS];
+    /** Allocated on first use: an idle connection holds no table. */
+    private Entry[] slots;
 
     /** The UTF-8 string at {@code [start, start + len)} of {@code buf}, from the cache when the bytes repeat. */
     public String get(ByteBuf buf, int start, int len) {
@@ -32,14 +33,19 @@ public final class Utf8Cache {
             h = 31 * h + buf.getByte(start + i);
         }
         int slot = (h ^ (h >>> 16)) & (SLOTS - 1);
-        Entry e = slots[slot];
+        Entry[] table = slots;
+        if (table == null) {
+            table = new Entry[SLOTS];
+            slots = table;
+        }
+        Entry e = table[slot];
         if (e != null && e.bytes.length == len && same(buf, start, e.bytes)) {
             return e.text;
         }
         byte[] copy = new byte[len];
         buf.getBytes(start, copy);
         String text = new String(copy, StandardCharsets.UTF_8);
-        slots[slot] = new Entry(copy, text);
+        table[slot] = new Entry(copy, text);
         return text;
     }
 

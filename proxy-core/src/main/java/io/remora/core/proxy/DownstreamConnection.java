@@ -27,7 +27,8 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter imp
     private final ListenerSlot slot;
     private final RpcCodec codec;
     private Channel channel;
-    private String callerIp = "";
+    /** Computed on first use: an idle connection holds no address string. */
+    private String callerIp;
     private int inflight;
 
     public DownstreamConnection(ListenerSlot slot, RpcCodec codec) {
@@ -47,7 +48,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter imp
             slot.metrics().requestRefused("max_requests_per_connection");
             slot.limitLog().warn(slot.name() + ":max_requests_per_connection", "listener {}: request from {} refused: {}"
                     + " requests already in flight on its connection (limits.max_requests_per_connection)",
-                    slot.name(), callerIp, maxInflight);
+                    slot.name(), callerIp(), maxInflight);
             if (f.kind() != io.remora.core.protocol.FrameKind.ONEWAY) {
                 LoopContext.current().write(channel, codec.errorResponse(f, io.remora.core.protocol.ProxyError.OVERFLOW,
                         "too many requests in flight on this connection (limit " + maxInflight + ")", channel.alloc()));
@@ -70,7 +71,13 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter imp
     }
 
     String callerIp() {
-        return callerIp;
+        String ip = callerIp;
+        if (ip == null) {
+            ip = channel.remoteAddress() instanceof InetSocketAddress a
+                    ? (a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress()) : "";
+            callerIp = ip;
+        }
+        return ip;
     }
 
     ListenerSlot slot() {
@@ -93,9 +100,6 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter imp
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
-        if (channel.remoteAddress() instanceof InetSocketAddress a) {
-            callerIp = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
-        }
         slot.connections().add(channel);
         if (channel.hasAttr(ListenerManager.ADOPTED)) {
             slot.metrics().connectionAdopted(); // accepted (and counted) by the previous process
@@ -142,7 +146,7 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter imp
                 }
             }
             default -> {
-                log.debug("unexpected {} frame from downstream {} on {}, dropped", f.kind(), callerIp, slot.name());
+                log.debug("unexpected {} frame from downstream {} on {}, dropped", f.kind(), callerIp(), slot.name());
                 f.release();
             }
         }

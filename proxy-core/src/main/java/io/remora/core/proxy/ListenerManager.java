@@ -39,6 +39,9 @@ public final class ListenerManager implements ConfigManager.Applier {
     private static final Logger startup = LoggerFactory.getLogger("io.remora.startup");
 
     private final EventLoopGroup workers;
+    /** Netty's default, shared: it is only configuration (each connection gets its own handle), not one per socket. */
+    private static final io.netty.channel.AdaptiveRecvByteBufAllocator RECV_ALLOCATOR =
+            new io.netty.channel.AdaptiveRecvByteBufAllocator();
     /** Marks a connection handed over by the previous process (not a new accept). */
     public static final io.netty.util.AttributeKey<Boolean> ADOPTED = io.netty.util.AttributeKey.valueOf("remora.adopted");
 
@@ -66,6 +69,7 @@ public final class ListenerManager implements ConfigManager.Applier {
         this.metrics = metrics;
         this.digest = digest;
         this.limits = limits;
+        limits.openConnections(this::openConnections);
     }
 
     /** The overload manager whose state the listeners' requests check (set once at start). */
@@ -319,6 +323,7 @@ public final class ListenerManager implements ConfigManager.Applier {
         ChannelFuture f = new ServerBootstrap().group(workers).channel(Transport.get().serverChannelClass())
                 .option(ChannelOption.SO_REUSEADDR, true).option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true).childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, RECV_ALLOCATOR)
                 .childHandler(initializer(slot)).bind(address).awaitUninterruptibly();
         if (!f.isSuccess()) {
             log.error("cannot reopen listener {} on {}: {}", name, address, f.cause().toString());
@@ -398,6 +403,7 @@ public final class ListenerManager implements ConfigManager.Applier {
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, RECV_ALLOCATOR)
                 .childHandler(initializer(slot));
     }
 
@@ -416,7 +422,7 @@ public final class ListenerManager implements ConfigManager.Applier {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
-                if (limits.admit(slot.name(), ch, ch.hasAttr(ADOPTED))) {
+                if (limits.admit(slot.name(), slot.connections().size(), ch, ch.hasAttr(ADOPTED))) {
                     initPipeline(ch.pipeline(), slot);
                 }
             }
@@ -523,11 +529,13 @@ public final class ListenerManager implements ConfigManager.Applier {
         }
     }
 
-    /** Open downstream connections across all listeners. */
+    /** Open downstream connections across all listeners (no copy of the slot list: called on every accept). */
     public int openConnections() {
         int n = 0;
-        for (ListenerSlot s : slots()) {
-            n += s.connections().size();
+        synchronized (slots) {
+            for (ListenerSlot s : slots.values()) {
+                n += s.connections().size();
+            }
         }
         return n;
     }
