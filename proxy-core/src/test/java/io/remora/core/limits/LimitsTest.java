@@ -198,6 +198,41 @@ class LimitsTest {
     }
 
     @Test
+    void malformedFramesOnManyConnectionsAreCountedAndLoggedOncePerInterval() throws Exception {
+        start("");
+        int connections = 50;
+        for (int i = 0; i < connections; i++) {
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", sidecar.port("out"))) {
+                s.setSoTimeout(3000);
+                s.getOutputStream().write("garbage that is not a frame\r\n".getBytes(
+                        java.nio.charset.StandardCharsets.US_ASCII));
+                assertEquals(-1, s.getInputStream().read(), "the sidecar closes the connection");
+            }
+        }
+        for (int i = 0; i < 200 && metric("remora_downstream_malformed_frames_total{listener=\"out\"}")
+                < connections; i++) {
+            Thread.sleep(10); // the last close is counted on the sidecar's loop
+        }
+        assertEquals(connections, (int) metric("remora_downstream_malformed_frames_total{listener=\"out\"}"));
+        // another kind of malformation in the same interval gets its own line
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", sidecar.port("out"))) {
+            s.setSoTimeout(3000);
+            s.getOutputStream().write(java.nio.ByteBuffer.allocate(19).put(io.remora.core.testproto.TestProtocol.MAGIC)
+                    .put((byte) 1).putLong(1).putInt(-1).put((byte) 0).putInt(Integer.MAX_VALUE).array());
+            assertEquals(-1, s.getInputStream().read(), "a declared length over the limit closes the connection");
+        }
+        String log = "";
+        for (int i = 0; i < 200 && !log.contains("exceeds"); i++) {
+            Thread.sleep(10); // written on the sidecar's loop
+            log = Files.readString(sidecar.logDir().resolve("limits.log"));
+        }
+        long lines = log.lines().filter(l -> l.contains("malformed testrpc frame: bad magic")).count();
+        assertEquals(1, lines, "one line per kind and interval, not one per connection:\n" + log);
+        assertEquals(1, log.lines().filter(l -> l.contains("malformed testrpc frame: frame of")).count(), log);
+        assertFalse(log.contains("\tat "), "no stack trace:\n" + log);
+    }
+
+    @Test
     void rejectsInvalidLimitsWithTheFieldPath() {
         ConfigException e = assertThrows(ConfigException.class, () -> Limits.compile(ConfigLoader.parse(
                 "{\"limits\": {\"max_connections\": 0}}").limits()));
