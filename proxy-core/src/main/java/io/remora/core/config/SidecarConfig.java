@@ -58,10 +58,16 @@ public record SidecarConfig(
 
     /**
      * The overload manager (docs/limits.md): {@code heap_percent} of the heap limit live after GC (default 95),
-     * {@code direct_percent} of the direct memory limit (default 95), sampled every {@code check_interval_ms} (250).
+     * {@code direct_percent} of the direct memory limit (default 95), sampled every {@code check_interval_ms} (250);
+     * {@code stop_accepting} (default false): also stop accepting connections while overloaded.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Overload(Double heapPercent, Double directPercent, Long checkIntervalMs) {
+    public record Overload(Double heapPercent, Double directPercent, Long checkIntervalMs, Boolean stopAccepting) {
+
+        /** Without {@code stop_accepting} (kept for code that builds configs positionally). */
+        public Overload(Double heapPercent, Double directPercent, Long checkIntervalMs) {
+            this(heapPercent, directPercent, checkIntervalMs, null);
+        }
     }
 
     /**
