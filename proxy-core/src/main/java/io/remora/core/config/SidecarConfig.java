@@ -242,7 +242,21 @@ public record SidecarConfig(
              * {@code static} (default: the listed hosts) or {@code original_dst}: no hosts, every request goes to its
              * connection's original destination (passthrough on a transparent listener).
              */
-            String type) {
+            String type,
+            /**
+             * Bytes written to one upstream connection that its provider has not taken yet; past it, new requests to
+             * that connection get the overflow error (a provider that stops reading must not fill the sidecar's memory).
+             */
+            Long maxQueuedBytes) {
+
+        /** Without {@code max_queued_bytes} (kept for code that builds clusters positionally). */
+        public Cluster(String name, String protocol, String lbPolicy, Long connectTimeoutMs,
+                       Integer maxPendingRequests, Long heartbeatIntervalMs, Integer maxFrameBytes, List<Host> hosts,
+                       HealthCheck healthCheck, OutlierDetection outlierDetection, Integer panicThresholdPercent,
+                       String type) {
+            this(name, protocol, lbPolicy, connectTimeoutMs, maxPendingRequests, heartbeatIntervalMs, maxFrameBytes,
+                    hosts, healthCheck, outlierDetection, panicThresholdPercent, type, null);
+        }
 
         /** A cluster without health policies (kept for code that builds clusters positionally). */
         public Cluster(String name, String protocol, String lbPolicy, Long connectTimeoutMs,

@@ -314,6 +314,41 @@ class LimitsTest {
     }
 
     @Test
+    void requestsToAProviderThatStopsReadingOverflowPastMaxQueuedBytes() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket()) {
+            silent.setReceiveBufferSize(4096);
+            silent.bind(new java.net.InetSocketAddress("127.0.0.1", 0)); // the kernel accepts; nobody ever reads
+            sidecar = TestSidecar.start("""
+                    {"admin":{"port":0}, "worker_threads": 1,
+                     "listeners":[{"name":"out","address":"127.0.0.1:0","protocol":"testrpc",
+                       "routes":[{"match":{"service":"*"},"cluster":"silent","timeout_ms":8000}]}],
+                     "clusters":[{"name":"silent","max_queued_bytes":1048576,
+                       "hosts":[{"address":"127.0.0.1:%d"}]}]}
+                    """.formatted(silent.getLocalPort()));
+            String payload = "x".repeat(256 * 1024);
+            try (TestClient c = new TestClient(sidecar.port("out"))) {
+                for (int i = 1; i <= 60; i++) { // 15 MB: the kernel's buffers take the first few MB
+                    c.send(0, i, -1, "svc", "echo", "", payload);
+                }
+                c.soTimeout(5000); // below the route's 8 s: what arrives now was refused, not timed out
+                Reply r = c.read();
+                assertEquals(status(ProxyError.OVERFLOW), r.status(), r.toString());
+                assertTrue(r.payload().contains("which is not reading"), r.payload());
+            }
+            assertTrue(metric("remora_downstream_requests_refused_total{limit=\"cluster_max_queued_bytes\","
+                    + "listener=\"out\"}") >= 1);
+            String log = Files.readString(sidecar.logDir().resolve("limits.log"));
+            assertTrue(log.contains("cluster silent: request refused") && log.contains("clusters[].max_queued_bytes"),
+                    log);
+        }
+        sidecar.close();
+        sidecar = null;
+        ConfigException e = assertThrows(ConfigException.class, () -> TestSidecar.start(
+                "{\"admin\":{\"port\":0},\"clusters\":[{\"name\":\"c\",\"max_queued_bytes\":0,\"hosts\":[]}]}"));
+        assertTrue(e.getMessage().contains("clusters[0].max_queued_bytes"), e.getMessage());
+    }
+
+    @Test
     void rejectsInvalidLimitsWithTheFieldPath() {
         ConfigException e = assertThrows(ConfigException.class, () -> Limits.compile(ConfigLoader.parse(
                 "{\"limits\": {\"max_connections\": 0}}").limits()));
