@@ -259,6 +259,53 @@ class ConnectionAttacksTest {
                 });
     }
 
+    @Test
+    @Order(7)
+    void providerThatStopsReading() throws Exception {
+        rig.attack("Bolt: 1 MB requests to a provider that stops reading (clusters[].max_queued_bytes 4 MiB)")
+                .expectLog("limits.log", "cluster stuck: request refused: \\d+ bytes queued for .* that it does not "
+                        + "read", 2)
+                .run(() -> {
+                    Map<String, Integer> got = new TreeMap<>();
+                    long t0 = System.nanoTime();
+                    List<Socket> conns = new ArrayList<>();
+                    try {
+                        for (int c = 0; c < 4; c++) {
+                            Socket s = Raw.connect(rig.boltPort);
+                            conns.add(s);
+                            ByteArrayOutputStream all = new ByteArrayOutputStream();
+                            for (int i = 1; i <= 10; i++) {
+                                all.writeBytes(Wire.boltRequest(c * 100 + i, Rig.STUCK_BOLT, 3000, 1 << 20));
+                            }
+                            Origins.write(s.getOutputStream(), all.toByteArray());
+                        }
+                        long firstRefusal = 0;
+                        for (Socket s : conns) {
+                            s.setSoTimeout(6000);
+                            for (int i = 0; i < 10; i++) {
+                                byte[] f = BoltFrames.read(s.getInputStream());
+                                int status = BoltFrames.timeoutOrStatus(f);
+                                String content = new String(BoltFrames.content(f),
+                                        java.nio.charset.StandardCharsets.UTF_8);
+                                String kind = status == 7 ? "TIMEOUT" : content.contains("which is not reading")
+                                        ? "refused: provider not reading" : "status " + status;
+                                if (kind.startsWith("refused") && firstRefusal == 0) {
+                                    firstRefusal = Raw.ms(t0);
+                                }
+                                got.merge(kind, 1, Integer::sum);
+                            }
+                        }
+                        assertTrue(got.getOrDefault("refused: provider not reading", 0) > 0, got.toString());
+                        return "40 requests of 1 MB: " + got + " (first refusal after " + firstRefusal + " ms; the "
+                                + "held ones time out after the route's 3 s)";
+                    } finally {
+                        for (Socket s : conns) {
+                            s.close();
+                        }
+                    }
+                });
+    }
+
     /** Reads HTTP/1.1 responses until {@code want} arrived or the connection ends; returns how many arrived. */
     private static int readResponses(InputStream in, int want) throws IOException {
         int responses = 0;

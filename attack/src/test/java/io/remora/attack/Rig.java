@@ -25,6 +25,7 @@ final class Rig implements AutoCloseable {
     static final String DEMO = DemoService.class.getName();
     static final String HOLD_BOLT = "attack.Hold:1.0";
     static final String HOLD_DUBBO = "attack.Hold";
+    static final String STUCK_BOLT = "attack.Stuck:1.0";
 
     final String name;
     final SofaRpcPeers sofa = new SofaRpcPeers();
@@ -33,6 +34,8 @@ final class Rig implements AutoCloseable {
     final Origins.SlowUpstream holdBolt;
     final Origins.SlowUpstream holdDubbo;
     final Origins.SlowUpstream holdHttp;
+    /** A Bolt provider that never reads, behind a cluster with max_queued_bytes 4 MiB. */
+    final Origins.SlowUpstream stuck;
     int boltPort;
     int dubboPort;
     int httpPort;
@@ -49,6 +52,7 @@ final class Rig implements AutoCloseable {
         holdBolt = new Origins.SlowUpstream(holdPaused);
         holdDubbo = new Origins.SlowUpstream(holdPaused);
         holdHttp = new Origins.SlowUpstream(false);
+        stuck = new Origins.SlowUpstream(true);
         RemoraProcess started = null;
         for (int attempt = 1; started == null; attempt++) {
             // free ports, chosen just before the start; another process may take one meanwhile: then new ones
@@ -64,7 +68,8 @@ final class Rig implements AutoCloseable {
                      "listeners": [
                       {"name": "egress_bolt", "address": "127.0.0.1:%5$d", "protocol": "bolt", "routes": [
                         {"match": {"service": "%8$s"}, "cluster": "sofa", "timeout_ms": 3000},
-                        {"match": {"service": "%9$s"}, "cluster": "hold_bolt", "timeout_ms": 2000}]},
+                        {"match": {"service": "%9$s"}, "cluster": "hold_bolt", "timeout_ms": 2000},
+                        {"match": {"service": "%19$s"}, "cluster": "stuck", "timeout_ms": 3000}]},
                       {"name": "egress_dubbo", "address": "127.0.0.1:%6$d", "protocol": "dubbo", "routes": [
                         {"match": {"service": "%10$s", "headers": [{"name": "group", "exact": "g1"}]},
                          "cluster": "demo", "timeout_ms": 3000},
@@ -79,11 +84,12 @@ final class Rig implements AutoCloseable {
                       {"name": "origin", "hosts": [{"address": "127.0.0.1:%15$d"}]},
                       {"name": "hold_bolt", "hosts": [{"address": "127.0.0.1:%16$d"}]},
                       {"name": "hold_dubbo", "hosts": [{"address": "127.0.0.1:%17$d"}]},
-                      {"name": "hold_http", "hosts": [{"address": "127.0.0.1:%18$d"}]}]}
+                      {"name": "hold_http", "hosts": [{"address": "127.0.0.1:%18$d"}]},
+                      {"name": "stuck", "max_queued_bytes": 4194304, "hosts": [{"address": "127.0.0.1:%20$d"}]}]}
                     """.formatted(name, adminPort, limits == null ? "" : "\"limits\": " + limits + ",",
                     overload == null ? "" : "\"overload\": " + overload + ",", boltPort, dubboPort, httpPort, HELLO,
                     HOLD_BOLT, DEMO, HOLD_DUBBO, httpOptions == null ? "" : ", " + httpOptions, sofaPort, demo.port(),
-                    origin.port(), holdBolt.port(), holdDubbo.port(), holdHttp.port());
+                    origin.port(), holdBolt.port(), holdDubbo.port(), holdHttp.port(), STUCK_BOLT, stuck.port());
             try {
                 started = RemoraProcess.start(name, config, adminPort, env);
             } catch (AssertionError e) {
@@ -136,6 +142,7 @@ final class Rig implements AutoCloseable {
             holdBolt.close();
             holdDubbo.close();
             holdHttp.close();
+            stuck.close();
         }
     }
 

@@ -87,7 +87,7 @@ public final class OverloadManager implements AutoCloseable {
                 .description("requests answered with the overload error while the sidecar was overloaded")
                 .register(registry);
         Gauge.builder("remora.overload.active", this, m -> m.overloaded ? 1 : 0)
-                .description("1 while the sidecar is overloaded (not accepting, shedding new requests)")
+                .description("1 while the sidecar is overloaded (shedding new requests)")
                 .register(registry);
         Gauge.builder("remora.overload.pressure.percent", this, m -> m.heap).tag("resource", "heap")
                 .description("percent of the limit in use: heap = live old generation after the last GC")
