@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite (the README's second command; .ci/run calls it):
-#   1. every module's tests:           mvn -B verify
+#   1. every module's tests:           mvn -B verify (the attack module's suite included: scripts/attack.sh runs it
+#                                      alone; its figures land in attack/target/attack-report.md)
 #   2. Kubernetes manifests:           schema check of deploy/k8s (offline, kubernetes-models from npm)
 #   3. the runtime image:              deploy/build-runtime.sh (jlink + CDS) and deploy/test-runtime.sh (a real SOFARPC
 #                                      call through it; start-to-ready with and without CDS)

@@ -12,7 +12,8 @@ import java.util.List;
 /**
  * Frames a Bolt byte stream (v1 and v2 may be mixed, protocols.md §1.2) into {@link BoltFrame}s. Declared lengths
  * are read unsigned and checked against the maximum as soon as the fixed header is in, before waiting for the body;
- * every frame is a retained slice of the cumulation (zero copy). Malformed input throws a
+ * every frame is a retained slice of the cumulation (zero copy); a v2 frame with a CRC32 trailer is checked against
+ * it. Malformed input throws a
  * {@link io.netty.handler.codec.DecoderException}: framing is lost, so the engine closes the connection.
  */
 final class BoltFrameDecoder extends ByteToMessageDecoder {
@@ -93,6 +94,15 @@ final class BoltFrameDecoder extends ByteToMessageDecoder {
         FrameKind kind = kindOf(in, type, cmd);
         if (avail < total) {
             return null;
+        }
+        if (crc) {
+            // The sidecar recomputes the CRC after patching the id: an unchecked frame would leave with a valid CRC
+            // over corrupted bytes. Bolt's own decoder rejects a mismatch (RpcCommandDecoderV2.checkCRC).
+            int expected = in.getInt(r + (int) total - BoltWire.CRC_BYTES);
+            int actual = BoltWire.crc32(in, r, (int) total - BoltWire.CRC_BYTES);
+            if (expected != actual) {
+                throw corrupt(in, "bolt v2 CRC32 mismatch: frame says 0x%08x, content is 0x%08x", expected, actual);
+            }
         }
         long id = in.getUnsignedInt(r + BoltWire.idOffset(v2));
         int timeoutOrStatus = request ? in.getInt(r + BoltWire.timeoutOrStatusOffset(v2))

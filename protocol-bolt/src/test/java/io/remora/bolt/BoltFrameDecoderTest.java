@@ -299,4 +299,22 @@ class BoltFrameDecoderTest {
         f.release();
         assertFalse(in.isReadable());
     }
+
+    @Test
+    void rejectsV2FrameWhoseCrcDoesNotMatchItsBytes() {
+        byte[] v = Vectors.load("bolt_v2_request_ver2_crc.bin");
+        v[v.length - 10] ^= 0x5a; // one content byte flipped: the trailer no longer matches
+        EmbeddedChannel ch = new EmbeddedChannel(CODEC.newDecoder());
+        CorruptedFrameException e = assertThrows(CorruptedFrameException.class,
+                () -> ch.writeInbound(Unpooled.wrappedBuffer(v)));
+        assertTrue(e.getMessage().contains("CRC32 mismatch"), e.getMessage());
+        assertNull(ch.readInbound());
+        ch.finishAndReleaseAll();
+
+        byte[] trailer = Vectors.load("bolt_v2_request_ver2_crc.bin");
+        trailer[trailer.length - 1] ^= 0x01; // the trailer itself corrupted
+        EmbeddedChannel ch2 = new EmbeddedChannel(CODEC.newDecoder());
+        assertThrows(CorruptedFrameException.class, () -> ch2.writeInbound(Unpooled.wrappedBuffer(trailer)));
+        ch2.finishAndReleaseAll();
+    }
 }

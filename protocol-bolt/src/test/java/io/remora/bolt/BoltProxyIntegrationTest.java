@@ -309,7 +309,8 @@ class BoltProxyIntegrationTest {
             bg.shutdownNow();
         }
         assertTrue(ok.get() >= 3, "healthy calls: " + ok.get());
-        String log = java.nio.file.Files.readString(sidecar.logDir().resolve("default.log"));
+        // rate-limited, one line per kind of malformation: limits.log
+        String log = java.nio.file.Files.readString(sidecar.logDir().resolve("limits.log"));
         assertTrue(log.contains("malformed bolt frame: unknown bolt protocol code 0x47"), log);
         assertTrue(log.contains("exceeds the limit of"), log);
         assertTrue(log.contains("unknown bolt v2 protocol version ver1=9"), log);

@@ -196,6 +196,12 @@ final class DubboFrame extends PooledFrame {
         }
     }
 
+    /** The parse problem of the body, if reading it failed (the frame itself is intact and forwarded as is). */
+    @Override
+    public String unreadable() {
+        return parseProblem;
+    }
+
     /** Attachment {@code remote.application}, else {@code application}. */
     @Override
     public String callerApp() {

@@ -275,4 +275,31 @@ class DubboSidecarTest {
         assertEquals("async hello before from A", inFlight.get(10, TimeUnit.SECONDS));
         assertEquals("hello after from A", g1.sayHello("after"));
     }
+
+    @Test
+    void answersAndLogsARequestWhoseAttachmentsNestTooDeep() throws Exception {
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        for (String lead : new String[] {"2.0.2", DEMO, "1.0.0", "sayHello", "Ljava/lang/Object;"}) {
+            byte[] b = lead.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            body.write(0x30 + (b.length >> 8)); // Hessian2 string of up to 1023 chars
+            body.write(b.length & 0xff);
+            body.writeBytes(b);
+        }
+        body.writeBytes("W".repeat(10_000).getBytes()); // an argument of 10,000 nested lists
+        body.writeBytes("Z".repeat(10_000).getBytes());
+        body.writeBytes(new byte[] {'H', 5, 'g', 'r', 'o', 'u', 'p', 2, 'g', '1', 'Z'}); // group=g1: after the args
+        byte[] b = body.toByteArray();
+        try (RawDubboClient raw = new RawDubboClient(port)) {
+            raw.send(ByteBuffer.allocate(16 + b.length).putShort((short) 0xdabb).put((byte) 0xC2).put((byte) 0)
+                    .putLong(77).putInt(b.length).put(b).array());
+            RawDubboClient.Frame f = raw.read();
+            assertEquals(60, f.status(), "SERVICE_NOT_FOUND: the group route cannot match without attachments");
+            assertTrue(String.valueOf(f.result()).contains("nesting deeper than 128"), String.valueOf(f.result()));
+            raw.send(RawDubboClient.request(78, DEMO, "g1", "sayHello", "next"));
+            assertEquals(20, raw.read().status(), "the connection still serves");
+        }
+        String log = java.nio.file.Files.readString(sidecar.logDir().resolve("limits.log"));
+        assertTrue(log.contains("dubbo request from 127.0.0.1 not routable: unreadable attachments: nesting deeper "
+                + "than 128"), log);
+    }
 }

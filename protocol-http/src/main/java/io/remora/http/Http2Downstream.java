@@ -79,7 +79,8 @@ final class Http2Downstream extends Http2ConnectionHandler implements Connection
             initialSettings(Http2Settings.defaultSettings()
                     .maxHeaderListSize(s.maxHeaderBytes())
                     .initialWindowSize(HttpPipelines.STREAM_WINDOW)
-                    .maxConcurrentStreams(1000));
+                    .maxConcurrentStreams(s.http2MaxConcurrentStreams()));
+            decoderEnforceMaxRstFramesPerWindow(s.http2MaxResetsPerWindow(), s.http2ResetWindowSeconds());
         }
 
         @Override

@@ -14,7 +14,12 @@ record HttpSettings(
         long requestHeaderTimeoutMillis,
         boolean xForwarded,
         String requestIdHeader,
-        int maxUpgradeBodyBytes) {
+        int maxUpgradeBodyBytes,
+        /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: streams one caller may have open. */
+        int http2MaxConcurrentStreams,
+        /** HTTP/2 RST_STREAM frames a caller may send per window before GOAWAY ENHANCE_YOUR_CALM (rapid reset). */
+        int http2MaxResetsPerWindow,
+        int http2ResetWindowSeconds) {
 
     static HttpSettings from(ProtocolOptions o) {
         return new HttpSettings(
@@ -25,7 +30,19 @@ record HttpSettings(
                 longOption(o, "request_header_timeout_ms", 10_000),
                 !"off".equals(o.extra("x_forwarded", "on")),
                 o.extra("request_id_header", "x-request-id").trim().toLowerCase(java.util.Locale.ROOT),
-                intOption(o, "max_upgrade_body_bytes", 1 << 20));
+                intOption(o, "max_upgrade_body_bytes", 1 << 20),
+                positive(o, "http2_max_concurrent_streams", 1000),
+                positive(o, "http2_max_resets_per_window", 200),
+                positive(o, "http2_reset_window_seconds", 30));
+    }
+
+    /** A limit that must stay on: 0 would switch Netty's protection off. */
+    private static int positive(ProtocolOptions o, String key, int dflt) {
+        int v = intOption(o, key, dflt);
+        if (v < 1) {
+            throw new IllegalArgumentException("option " + key + " must be >= 1, was " + v);
+        }
+        return v;
     }
 
     private static int intOption(ProtocolOptions o, String key, int dflt) {

@@ -110,7 +110,11 @@ public final class Sidecar implements SidecarContext, AutoCloseable {
         this.connectionLimits = new io.remora.core.limits.ConnectionLimits(limits, metrics, limitsLog);
         this.listeners = new ListenerManager(workers, proxyMetrics, digest, connectionLimits);
         this.overload = new io.remora.core.limits.OverloadManager(overloadConfig, metrics,
-                over -> listeners.pauseAccepting(over), limitsLog);
+                over -> {
+                    if (overloadConfig.stopAccepting()) {
+                        listeners.pauseAccepting(over);
+                    }
+                }, limitsLog);
         listeners.overload(overload);
         this.config = new ConfigManager(new ConfigCompiler(protocols, filters, new HostRegistry(), this,
                 proxyMetrics));

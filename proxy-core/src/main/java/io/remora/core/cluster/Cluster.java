@@ -162,6 +162,22 @@ public final class Cluster {
     private OriginalDstHosts originalDst;
 
     /** Makes {@code c} an {@code original_dst} cluster: requests go to their connection's original destination. */
+    /** Default {@code max_queued_bytes}: two frames of the largest default size. */
+    public static final long DEFAULT_MAX_QUEUED_BYTES = 32L << 20;
+
+    private long maxQueuedBytes = DEFAULT_MAX_QUEUED_BYTES;
+
+    /** Sets the bound on bytes queued for one upstream connection (at compile time, before the cluster is shared). */
+    public Cluster maxQueuedBytes(long bytes) {
+        this.maxQueuedBytes = bytes;
+        return this;
+    }
+
+    /** Bytes written to one upstream connection and not yet taken by the provider, past which requests overflow. */
+    public long maxQueuedBytes() {
+        return maxQueuedBytes;
+    }
+
     public static Cluster originalDst(Cluster c, OriginalDstHosts hosts) {
         c.originalDst = hosts;
         return c;

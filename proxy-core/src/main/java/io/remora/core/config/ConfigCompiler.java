@@ -454,6 +454,10 @@ public final class ConfigCompiler {
             throw new ConfigException(p + ".max_frame_bytes", "must be between 1 and " + MAX_FRAME_LIMIT + ", was "
                     + maxFrame);
         }
+        long maxQueued = c.maxQueuedBytes() == null ? Cluster.DEFAULT_MAX_QUEUED_BYTES : c.maxQueuedBytes();
+        if (maxQueued <= 0) {
+            throw new ConfigException(p + ".max_queued_bytes", "must be > 0, was " + maxQueued);
+        }
         String type = c.type() == null ? "static" : c.type();
         if (type.equals("original_dst")) {
             if (c.hosts() != null && !c.hosts().isEmpty()) {
@@ -465,9 +469,9 @@ public final class ConfigCompiler {
                         "is not supported on an original_dst cluster (it has no fixed hosts)");
             }
             return Cluster.withTls(Cluster.originalDst(new Cluster(name, protocol, new ProtocolOptions(maxFrame,
-                    Map.of()), lb, new Host[0], connectTimeout, maxPending, heartbeat, metrics.cluster(name)),
-                    hostRegistry.originalDst(name)), TlsContext.compile(c.tls(), p + ".tls", false,
-                    secrets));
+                    Map.of()), lb, new Host[0], connectTimeout, maxPending, heartbeat, metrics.cluster(name))
+                    .maxQueuedBytes(maxQueued), hostRegistry.originalDst(name)),
+                    TlsContext.compile(c.tls(), p + ".tls", false, secrets));
         } else if (!type.equals("static")) {
             throw new ConfigException(p + ".type", "unknown cluster type \"" + type
                     + "\" (one of [static, original_dst])");
@@ -504,8 +508,8 @@ public final class ConfigCompiler {
         HealthCheckPolicy hc = compileHealthCheck(c.healthCheck(), protocol, p + ".health_check");
         OutlierPolicy od = compileOutlier(c.outlierDetection(), p + ".outlier_detection");
         return Cluster.withTls(new Cluster(name, protocol, new ProtocolOptions(maxFrame, Map.of()), lb,
-                hosts.toArray(new Host[0]), connectTimeout, maxPending, heartbeat, metrics.cluster(name), panic, hc, od),
-                TlsContext.compile(c.tls(), p + ".tls", false, secrets));
+                hosts.toArray(new Host[0]), connectTimeout, maxPending, heartbeat, metrics.cluster(name), panic, hc, od)
+                .maxQueuedBytes(maxQueued), TlsContext.compile(c.tls(), p + ".tls", false, secrets));
     }
 
     private static HealthCheckPolicy compileHealthCheck(SidecarConfig.HealthCheck h, Protocol protocol, String p)

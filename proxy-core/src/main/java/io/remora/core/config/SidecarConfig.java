@@ -58,10 +58,16 @@ public record SidecarConfig(
 
     /**
      * The overload manager (docs/limits.md): {@code heap_percent} of the heap limit live after GC (default 95),
-     * {@code direct_percent} of the direct memory limit (default 95), sampled every {@code check_interval_ms} (250).
+     * {@code direct_percent} of the direct memory limit (default 95), sampled every {@code check_interval_ms} (250);
+     * {@code stop_accepting} (default false): also stop accepting connections while overloaded.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Overload(Double heapPercent, Double directPercent, Long checkIntervalMs) {
+    public record Overload(Double heapPercent, Double directPercent, Long checkIntervalMs, Boolean stopAccepting) {
+
+        /** Without {@code stop_accepting} (kept for code that builds configs positionally). */
+        public Overload(Double heapPercent, Double directPercent, Long checkIntervalMs) {
+            this(heapPercent, directPercent, checkIntervalMs, null);
+        }
     }
 
     /**
@@ -312,7 +318,21 @@ public record SidecarConfig(
              */
             String type,
             /** Originate TLS to the hosts (see {@link Tls}); plaintext when absent. */
-            Tls tls) {
+            Tls tls,
+            /**
+             * Bytes written to one upstream connection that its provider has not taken yet; past it, new requests to
+             * that connection get the overflow error (a provider that stops reading must not fill the sidecar's memory).
+             */
+            Long maxQueuedBytes) {
+
+        /** Without {@code max_queued_bytes} (kept for code that builds clusters positionally). */
+        public Cluster(String name, String protocol, String lbPolicy, Long connectTimeoutMs,
+                       Integer maxPendingRequests, Long heartbeatIntervalMs, Integer maxFrameBytes, List<Host> hosts,
+                       HealthCheck healthCheck, OutlierDetection outlierDetection, Integer panicThresholdPercent,
+                       String type, Tls tls) {
+            this(name, protocol, lbPolicy, connectTimeoutMs, maxPendingRequests, heartbeatIntervalMs, maxFrameBytes,
+                    hosts, healthCheck, outlierDetection, panicThresholdPercent, type, tls, null);
+        }
 
         /** A cluster without TLS (kept for code that builds clusters positionally). */
         public Cluster(String name, String protocol, String lbPolicy, Long connectTimeoutMs,
@@ -326,7 +346,7 @@ public record SidecarConfig(
         /** This cluster with other hosts, balancing policy and outlier detection. */
         public Cluster withHosts(String newLbPolicy, List<Host> newHosts, OutlierDetection newOutlier) {
             return new Cluster(name, protocol, newLbPolicy, connectTimeoutMs, maxPendingRequests, heartbeatIntervalMs,
-                    maxFrameBytes, newHosts, healthCheck, newOutlier, panicThresholdPercent, type, tls);
+                    maxFrameBytes, newHosts, healthCheck, newOutlier, panicThresholdPercent, type, tls, maxQueuedBytes);
         }
 
         /** A cluster without health policies (kept for code that builds clusters positionally). */

@@ -10,8 +10,8 @@ import org.slf4j.Logger;
 
 /**
  * The sidecar's admission of downstream connections: a global cap, a per-listener cap and a per-listener accept
- * rate (while overloaded, the {@link OverloadManager} stops accepting altogether; a connection accepted just before
- * gets the overload error on each request instead). A refused connection is reset
+ * rate (while overloaded, the {@link OverloadManager} answers each request with the overload error, and with
+ * {@code overload.stop_accepting} also stops accepting altogether). A refused connection is reset
  * at once (no pipeline, no buffers), counted in {@code remora_downstream_connections_rejected_total{listener,reason}}
  * and logged to {@code limits.log} once per reason and interval. Called on the new connection's event loop; lock-free.
  */

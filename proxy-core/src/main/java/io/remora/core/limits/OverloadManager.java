@@ -3,6 +3,10 @@ package io.remora.core.limits;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.buffer.PoolArenaMetric;
+import io.netty.buffer.PoolChunkListMetric;
+import io.netty.buffer.PoolChunkMetric;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.internal.PlatformDependent;
 import io.remora.core.config.ConfigException;
 import io.remora.core.config.SidecarConfig;
@@ -22,12 +26,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Envoy's overload manager for a JVM: samples heap (the old generation as the last collection left it, i.e. live
- * data, not garbage) and direct memory (Netty's buffers plus the JDK's) every {@code check_interval_ms} on its own
- * thread; past either threshold the sidecar is <em>overloaded</em>: listeners stop accepting (connections wait in the
- * kernel's backlog) and new requests, on every connection, are answered at once with the
- * protocol's overload error (Bolt SERVER_THREADPOOL_BUSY, Dubbo 100, HTTP 503, gRPC UNAVAILABLE) — before the JVM
- * would ever reach an OutOfMemoryError. Below {@link #RECOVER_FRACTION} of the thresholds it recovers. Requests
- * read {@link #overloaded()} (one volatile read); transitions log once each.
+ * data, not garbage) and direct memory (the bytes of Netty's buffers in use plus the JDK's; memory the pooled
+ * allocator keeps for reuse is not pressure) every {@code check_interval_ms} on its own thread; past either threshold
+ * the sidecar is <em>overloaded</em>: new requests, on every connection, are answered at once with the protocol's
+ * overload error (Bolt SERVER_THREADPOOL_BUSY, Dubbo 100, HTTP 503, gRPC UNAVAILABLE) — before the JVM would ever
+ * reach an OutOfMemoryError — and, with {@code stop_accepting}, listeners stop accepting (connections wait in the
+ * kernel's backlog). Below {@link #RECOVER_FRACTION} of the thresholds it recovers. Requests read
+ * {@link #overloaded()} (one volatile read); transitions log once each.
  */
 public final class OverloadManager implements AutoCloseable {
 
@@ -49,6 +54,7 @@ public final class OverloadManager implements AutoCloseable {
     private final long intervalMillis;
     private final Pressure pressure;
     private final Consumer<Boolean> onChange;
+    private final boolean stopAccepting;
     private final ScheduledExecutorService timer;
     private final Logger log;
     private final Counter shed;
@@ -76,11 +82,12 @@ public final class OverloadManager implements AutoCloseable {
         this.intervalMillis = config.checkIntervalMillis();
         this.pressure = pressure;
         this.onChange = onChange;
+        this.stopAccepting = config.stopAccepting();
         this.shed = Counter.builder("remora.overload.shed.requests")
                 .description("requests answered with the overload error while the sidecar was overloaded")
                 .register(registry);
         Gauge.builder("remora.overload.active", this, m -> m.overloaded ? 1 : 0)
-                .description("1 while the sidecar is overloaded (not accepting, shedding new requests)")
+                .description("1 while the sidecar is overloaded (shedding new requests)")
                 .register(registry);
         Gauge.builder("remora.overload.pressure.percent", this, m -> m.heap).tag("resource", "heap")
                 .description("percent of the limit in use: heap = live old generation after the last GC")
@@ -96,10 +103,20 @@ public final class OverloadManager implements AutoCloseable {
         timer.scheduleWithFixedDelay(this::check, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
     }
 
-    /** The compiled {@code overload} section. */
-    public record Config(double heapPercent, double directPercent, long checkIntervalMillis) {
+    /**
+     * The compiled {@code overload} section.
+     *
+     * @param stopAccepting also stop accepting connections while overloaded (default false: a caller that connects
+     *                      meanwhile gets the overload error at once instead of waiting in the kernel's backlog
+     *                      until its connect times out)
+     */
+    public record Config(double heapPercent, double directPercent, long checkIntervalMillis, boolean stopAccepting) {
 
-        public static final Config DEFAULTS = new Config(95, 95, 250);
+        public static final Config DEFAULTS = new Config(95, 95, 250, false);
+
+        public Config(double heapPercent, double directPercent, long checkIntervalMillis) {
+            this(heapPercent, directPercent, checkIntervalMillis, false);
+        }
 
         public static Config compile(SidecarConfig.Overload c) throws ConfigException {
             if (c == null) {
@@ -112,7 +129,7 @@ public final class OverloadManager implements AutoCloseable {
                 throw new ConfigException("overload.check_interval_ms", "must be between 10 and 60000, was "
                         + interval);
             }
-            return new Config(heap, direct, interval);
+            return new Config(heap, direct, interval, Boolean.TRUE.equals(c.stopAccepting()));
         }
 
         private static double percent(Double v, double dflt, String path) throws ConfigException {
@@ -151,12 +168,12 @@ public final class OverloadManager implements AutoCloseable {
             boolean recovered = heap < heapThreshold * RECOVER_FRACTION && direct < directThreshold * RECOVER_FRACTION;
             if (!overloaded && over) {
                 overloaded = true;
-                log.warn("overloaded: {}: not accepting connections, answering new requests with the overload error",
-                        describe());
+                log.warn("overloaded: {}: answering new requests with the overload error{}", describe(),
+                        stopAccepting ? ", not accepting connections" : "");
                 onChange.accept(true);
             } else if (overloaded && recovered) {
                 overloaded = false;
-                log.warn("recovered from overload: {}: accepting again", describe());
+                log.warn("recovered from overload: {}{}", describe(), stopAccepting ? ": accepting again" : "");
                 onChange.accept(false);
             }
         } catch (RuntimeException e) {
@@ -203,9 +220,31 @@ public final class OverloadManager implements AutoCloseable {
         @Override
         public double directPercent() {
             long max = PlatformDependent.maxDirectMemory();
-            long netty = Math.max(0, PlatformDependent.usedDirectMemory());
             long jdk = jdkDirect == null ? 0 : Math.max(0, jdkDirect.getMemoryUsed());
-            return max <= 0 ? 0 : 100.0 * (netty + jdk) / max;
+            // Without java.nio opened to it (the launcher does not), Netty allocates through ByteBuffer.allocateDirect:
+            // its buffers are then in the JDK's figure already, and Netty's own counter counts the same bytes again.
+            long netty = PlatformDependent.useDirectBufferNoCleaner() ? Math.max(0, PlatformDependent.usedDirectMemory())
+                    : 0;
+            return max <= 0 ? 0 : 100.0 * Math.max(0, netty + jdk - pooledFree()) / max;
+        }
+
+        /**
+         * Direct memory Netty's pooled allocator holds free in its chunks (counted in Netty's or the JDK's figure,
+         * whichever backs its chunks). The pool keeps chunks after a burst (for reuse, and those below a quarter used
+         * for good), so counting the reservation would keep a sidecar overloaded long after the burst's buffers were
+         * released, shedding every request while nothing is in use; free space in a chunk is reused before new
+         * memory is reserved, so it is not pressure.
+         */
+        static long pooledFree() {
+            long free = 0;
+            for (PoolArenaMetric arena : PooledByteBufAllocator.DEFAULT.metric().directArenas()) {
+                for (PoolChunkListMetric list : arena.chunkLists()) {
+                    for (PoolChunkMetric chunk : list) {
+                        free += chunk.freeBytes();
+                    }
+                }
+            }
+            return free;
         }
     }
 }

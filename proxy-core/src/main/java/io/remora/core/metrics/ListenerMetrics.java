@@ -28,6 +28,7 @@ public final class ListenerMetrics {
     /** service -> method -> counters by result. */
     private final Map<String, Map<String, Counter[]>> byService = new ConcurrentHashMap<>();
     private final Map<String, Counter> refused = new ConcurrentHashMap<>();
+    private final Counter malformed;
     private final AtomicInteger serviceLabels = new AtomicInteger();
 
     ListenerMetrics(ProxyMetrics root, String listener, String protocol) {
@@ -47,6 +48,9 @@ public final class ListenerMetrics {
                 .description("Connections closed because no filter chain (and no default chain) matched them")
                 .tag("listener", listener).register(r);
         requestRefused("max_requests_per_connection", 0); // exists from the start: dashboards and alerts see a 0
+        malformed = Counter.builder("remora_downstream_malformed_frames")
+                .description("downstream connections closed on a malformed frame (bad magic or header, declared "
+                        + "length over max_frame_bytes, bad CRC)").tag("listener", listener).register(r);
         duration = ProxyMetrics.timer(r, "remora_downstream_request_duration",
                 "Time from a request's decode to its answer", "listener", listener, "protocol", protocol);
     }
@@ -64,6 +68,11 @@ public final class ListenerMetrics {
                     .tag("limit", l).register(root.registry()));
         }
         c.increment(n);
+    }
+
+    /** A downstream connection closed because its bytes could not be framed. */
+    public void malformedFrame() {
+        malformed.increment();
     }
 
     public void connectionOpened() {

@@ -53,4 +53,12 @@ public interface RequestHeaders {
     default String rpcId() {
         return null;
     }
+
+    /**
+     * Why part of the request could not be read (a malformed body: routing saw fewer fields than were sent), or null.
+     * Asked only after routing, when no route matched.
+     */
+    default String unreadable() {
+        return null;
+    }
 }

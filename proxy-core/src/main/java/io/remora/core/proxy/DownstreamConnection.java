@@ -173,6 +173,8 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter imp
     }
 
     private boolean closeWhenIdle;
+    /** A malformed frame was counted and logged; the connection is closing. */
+    private boolean malformed;
 
     @Override
     public boolean quiescent() {
@@ -218,12 +220,35 @@ public final class DownstreamConnection extends ChannelInboundHandlerAdapter imp
         ctx.fireUserEventTriggered(evt);
     }
 
+    /**
+     * What kind of malformation a decoder message names, for the log's rate limit: its text up to the first digit
+     * (the codecs' messages are fixed templates with numbers in them: "bolt frame of 123 bytes exceeds ..."), so a
+     * CRC mismatch and a bad magic each get their line, while a flood of one kind gets one line per interval.
+     */
+    static String kindOf(String message) {
+        if (message == null) {
+            return "";
+        }
+        int end = Math.min(message.length(), 48);
+        for (int i = 0; i < end; i++) {
+            if (Character.isDigit(message.charAt(i))) {
+                end = i;
+                break;
+            }
+        }
+        return message.substring(0, end);
+    }
+
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof DecoderException) {
-            log.warn("closing connection from {} on listener {}: malformed {} frame: {}", channel.remoteAddress(),
-                    slot.name(), codec.protocol().name(), cause.getMessage());
-        } else {
+        if (cause instanceof DecoderException && !malformed) {
+            malformed = true; // a decoder may throw again on the bytes left when the connection closes
+            // Rate-limited (limits.log): a caller can send garbage on as many connections as it likes.
+            slot.metrics().malformedFrame();
+            slot.limitLog().warn(slot.name() + ":malformed_frame:" + kindOf(cause.getMessage()),
+                    "listener {}: closing connection from {}: malformed {} frame: {}", slot.name(),
+                    channel.remoteAddress(), codec.protocol().name(), cause.getMessage());
+        } else if (!(cause instanceof DecoderException)) {
             log.debug("connection from {} on listener {} failed: {}", channel.remoteAddress(), slot.name(),
                     cause.toString());
         }

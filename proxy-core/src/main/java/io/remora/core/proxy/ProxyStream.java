@@ -341,6 +341,12 @@ public abstract class ProxyStream implements RequestContext, TimeoutWheel.Entry 
     protected final boolean resolveRoute() {
         Route r = spec.routes().match(request(), destination());
         if (r == null) {
+            String unreadable = request().unreadable();
+            if (unreadable != null) {
+                // A hostile or broken body: rate-limited, a caller can send as many as it likes.
+                slot.limitLog().warn(spec.name() + ":unreadable_request", "listener {}: {} request from {} not "
+                        + "routable: {}", spec.name(), request().protocol(), callerIp, unreadable);
+            }
             fail(ProxyError.NO_ROUTE, "no route for " + describeForRoute() + " on listener " + spec.name());
             return false;
         }

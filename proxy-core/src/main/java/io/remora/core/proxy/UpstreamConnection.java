@@ -132,6 +132,17 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
                     + host.address() + " of cluster " + cluster.name());
             return;
         }
+        long queued = queuedBytes();
+        if (queued > cluster.maxQueuedBytes()) {
+            // The provider stopped reading: every further request would wait in our memory, not in its socket.
+            s.slot.metrics().requestRefused("cluster_max_queued_bytes");
+            s.slot.limitLog().warn(cluster.name() + ":max_queued_bytes", "cluster {}: request refused: {} bytes "
+                    + "queued for {} that it does not read (clusters[].max_queued_bytes {})", cluster.name(), queued,
+                    host.address(), cluster.maxQueuedBytes());
+            s.fail(ProxyError.OVERFLOW, "upstream overflow: " + queued + " bytes queued for " + host.address()
+                    + " of cluster " + cluster.name() + ", which is not reading");
+            return;
+        }
         if (state == State.CONNECTING) {
             waiting.add(s);
             s.waitingOn(this);
@@ -160,6 +171,15 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         s.sentOn(this, id);
         hostMetrics.request();
         LoopContext.current().write(channel, buf);
+    }
+
+    /** Bytes written to the connection that its socket has not taken yet. */
+    private long queuedBytes() {
+        if (channel == null) {
+            return 0;
+        }
+        io.netty.channel.ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
+        return out == null ? 0 : out.totalPendingWriteBytes();
     }
 
     private long nextId() {
