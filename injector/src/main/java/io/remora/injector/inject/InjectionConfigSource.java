@@ -127,12 +127,12 @@ public final class InjectionConfigSource implements Supplier<InjectionConfig>, A
     }
 
     private void fail(String message, byte[][] seen) {
-        failedReloads.incrementAndGet();
         if (!message.equals(lastError)) {
             log.error("injection config not reloaded, still serving {}: {}", current.get().version(), message);
         }
-        lastError = message;
+        lastError = message; // before the count: whoever sees the count also sees the error
         if (seen != null) lastSeen = seen;
+        failedReloads.incrementAndGet();
     }
 
     /** Both files, read until two reads of the template agree (a ConfigMap swap between the reads would mix them). */
