@@ -23,6 +23,7 @@ final class HttpErrors {
 
     // gRPC status codes
     static final int DEADLINE_EXCEEDED = 4;
+    static final int UNKNOWN = 2;
     static final int NOT_FOUND = 5;
     static final int PERMISSION_DENIED = 7;
     static final int RESOURCE_EXHAUSTED = 8;

@@ -72,6 +72,12 @@ final class HttpExchange extends ProxyStream {
     private boolean upstreamH2;
     private UpstreamLink link;
     private ResponseClass result = ResponseClass.OK;
+    /** The status written to the caller (0: none yet), Istio's {@code response_code}. */
+    private int status;
+    /** The gRPC status of the answer (-1: none or not gRPC), Istio's {@code grpc_response_status}. */
+    private int grpcCode = -1;
+    /** The caller went away before the answer ended (Envoy's DC flag). */
+    private boolean callerGone;
     /** An h2 upstream's RST_STREAM code, passed on to an h2 caller (-1: none). */
     long upstreamResetCode = -1;
 
@@ -176,6 +182,27 @@ final class HttpExchange extends ProxyStream {
     @Override
     protected String callType() {
         return grpc ? "grpc" : "sync";
+    }
+
+    @Override
+    protected String istioProtocol() {
+        return grpc ? "grpc" : "http";
+    }
+
+    /** The status actually written to the caller; 0 when the caller left before any (as Envoy reports it). */
+    @Override
+    protected int responseCode(ResponseClass rc) {
+        return status != 0 || callerGone ? status : super.responseCode(rc);
+    }
+
+    @Override
+    protected int grpcStatus() {
+        return grpcCode;
+    }
+
+    @Override
+    protected boolean downstreamReset() {
+        return callerGone;
     }
 
     /** A try can be replayed only while nothing of the request has gone to an upstream. */
@@ -549,7 +576,9 @@ final class HttpExchange extends ProxyStream {
     }
 
     private ResponseClass classify(CharSequence st, int code) {
+        status = code;
         if (grpc && st != null) {
+            grpcCode = grpcCode(st);
             return grpcClass(st.toString());
         }
         if (code == 504) {
@@ -559,6 +588,30 @@ final class HttpExchange extends ProxyStream {
             return ResponseClass.RPC_ERROR;
         }
         return code >= 400 ? ResponseClass.BUSINESS_ERROR : ResponseClass.OK;
+    }
+
+    /** A {@code grpc-status} value as a number (2, UNKNOWN, when it is not one). */
+    private static int grpcCode(CharSequence st) {
+        int n = 0;
+        int len = st.length();
+        int i = 0;
+        while (i < len && st.charAt(i) == ' ') {
+            i++;
+        }
+        while (len > i && st.charAt(len - 1) == ' ') {
+            len--;
+        }
+        if (i == len || len - i > 3) {
+            return HttpErrors.UNKNOWN;
+        }
+        for (; i < len; i++) {
+            char c = st.charAt(i);
+            if (c < '0' || c > '9') {
+                return HttpErrors.UNKNOWN;
+            }
+            n = n * 10 + (c - '0');
+        }
+        return n;
     }
 
     private static ResponseClass grpcClass(String st) {
@@ -572,6 +625,7 @@ final class HttpExchange extends ProxyStream {
 
     private void responseEnd(CharSequence grpcStatus) {
         if (grpcStatus != null) {
+            grpcCode = grpcCode(grpcStatus);
             result = grpcClass(grpcStatus.toString());
         }
         responseDone = true;
@@ -690,6 +744,7 @@ final class HttpExchange extends ProxyStream {
         if (done()) {
             return;
         }
+        callerGone = true;
         cancelTimeout();
         if (cluster != null && requestHeadWritten) {
             cluster.metrics().requestDone(-1);
@@ -719,6 +774,7 @@ final class HttpExchange extends ProxyStream {
                     .set("grpc-message", HttpErrors.percentEncode("remora: timeout: " + msg))
                     .set(HttpErrors.ERROR_HEADER, "timeout");
             down.writeHeaders(trailers, true);
+            grpcCode = HttpErrors.DEADLINE_EXCEEDED;
             result = ResponseClass.TIMEOUT;
             responseDone = true;
             if (!requestReceived) {
@@ -788,6 +844,10 @@ final class HttpExchange extends ProxyStream {
             closeDownstream = true;
         }
         connectionHeader(r);
+        status = r.status().code();
+        if (grpc && down.http2()) {
+            grpcCode = r.headers().getInt("grpc-status", HttpErrors.UNKNOWN);
+        }
         responseStarted = true;
         responseDone = true;
         responseBytes = r.content().readableBytes();
