@@ -8,6 +8,35 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 out = sys.argv[1]
+
+soak = os.path.join(out, "soak.csv")
+if os.path.exists(soak):  # a --soak run: memory, descriptors and traffic over time, upgrades marked
+    rows = list(csv.DictReader(open(soak)))
+    t = [float(r["seconds"]) / 60 for r in rows]
+    mb = lambda k, div: [max(0, float(r[k])) / div for r in rows]
+    fig, axes = plt.subplots(3, 1, figsize=(9, 9), sharex=True)
+    axes[0].plot(t, mb("rss_kb", 1024), label="RSS")
+    axes[0].plot(t, mb("heap_after_gc_bytes", 1048576), label="heap after GC")
+    axes[0].plot(t, mb("heap_used_bytes", 1048576), label="heap used", alpha=0.5)
+    axes[0].plot(t, mb("direct_bytes", 1048576), label="Netty direct")
+    axes[0].set_ylabel("MB"); axes[0].legend(loc="upper left")
+    axes[1].plot(t, mb("fds", 1), label="file descriptors", color="tab:purple")
+    axes[1].set_ylabel("descriptors"); axes[1].legend(loc="upper left")
+    axes[2].plot(t, mb("rate_per_s", 1), label="requests/s")
+    axes[2].plot(t, mb("failed", 1), label="failed (cumulative)", color="tab:red")
+    axes[2].set_ylabel("requests"); axes[2].set_xlabel("minutes"); axes[2].legend(loc="upper left")
+    prev = 0
+    for x, r in zip(t, rows):
+        if int(r["upgrades"]) > prev:
+            prev = int(r["upgrades"])
+            for ax in axes:
+                ax.axvline(x, color="grey", linestyle=":", alpha=0.7)
+    for ax in axes:
+        ax.grid(True, alpha=0.3)
+    axes[0].set_title("soak: dotted lines are upgrades")
+    fig.tight_layout(); fig.savefig(os.path.join(out, "soak.png"), dpi=90); plt.close(fig)
+    sys.exit(0)
+
 groups = defaultdict(dict)
 for path in sorted(glob.glob(os.path.join(out, "hist", "*.hgrm"))):
     scenario, target = os.path.basename(path)[:-5].split("__")

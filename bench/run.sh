@@ -8,6 +8,8 @@
 #   bench/run.sh --smoke    # seconds; proves the suite works (CI)
 #   bench/run.sh --quick --only bolt,http1 --sidecar-opts "-XX:TieredStopAtLevel=1"
 #   bench/run.sh --pin      # the proxies (sidecar, nginx, haproxy) on the last CPU, everything else on the others
+#   bench/run.sh --upgrade  # 1,000 live connections (Bolt, Dubbo, HTTP/1.1, h2) under load handed over 20 times
+#   bench/run.sh --soak 3600  # an hour of mixed traffic at 50%, rule changes every minute, an upgrade every 10 min
 # Env: REMORA_SKIP_BUILD=1 skips the build; BENCH_NO_INSTALL=1 never calls apt-get.
 set -euo pipefail
 SCRIPT_NAME=bench-run
@@ -49,11 +51,14 @@ if ((${#pin[@]})); then
   say "pinning: proxies on CPU $BENCH_PROXY_CPUS, suite (clients, providers, origins) on CPU 0-$((ncpu - 2))"
 fi
 
+main=io.remora.examples.bench.BenchSuite
+status=0
+case " $* " in *" --upgrade "*|*" --soak "*) main=io.remora.examples.bench.Fleet ;; esac
 out="bench/results/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 say "results: $out (load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a))"
-${runner[@]+"${runner[@]}"} java "${EXAMPLES_JAVA_OPTS[@]}" -Xmx1g -XX:+UseParallelGC -cp "$EXAMPLES_CP" io.remora.examples.bench.BenchSuite \
-  --remora-home "$REMORA_HOME_DIR" --out "$out" "$@" | tee "$out/console.txt"
+${runner[@]+"${runner[@]}"} java "${EXAMPLES_JAVA_OPTS[@]}" -Xmx1g -XX:+UseParallelGC -cp "$EXAMPLES_CP" "$main" \
+  --remora-home "$REMORA_HOME_DIR" --out "$out" "$@" | tee "$out/console.txt" || status=$?
 
 # Plots: python3 + matplotlib (pip install matplotlib); tried once when missing.
 python3 -c 'import matplotlib' >/dev/null 2>&1 || python3 -m pip install -q matplotlib >/dev/null 2>&1 || true
@@ -63,3 +68,4 @@ else
   say "no plots: python3 with matplotlib is missing (pip install matplotlib)"
 fi
 say "report: $out/report.md"
+exit "$status"

@@ -6,6 +6,11 @@ interface AsyncCaller extends AutoCloseable {
     /** Sends one request; exactly one of {@code done.ok()} / {@code done.failed(e)} runs later, on any thread. */
     void call(Done done);
 
+    /** Connections this caller had to open again (the server closed one, or sent GOAWAY). */
+    default long reconnects() {
+        return 0;
+    }
+
     @Override
     void close();
 

@@ -5,10 +5,14 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -22,6 +26,7 @@ import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
@@ -29,12 +34,14 @@ import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -56,12 +63,15 @@ final class HttpCallers {
         return new MultiThreadIoEventLoopGroup(threads, NioIoHandler.newFactory());
     }
 
-    /** GET {@code path} over {@code connections} HTTP/1.1 connections. */
+    /**
+     * GET {@code path} over {@code connections} HTTP/1.1 connections. A connection the server closes (or ends with
+     * {@code Connection: close}) is reopened for the calls queued on it, as a keep-alive client pool does.
+     */
     static AsyncCaller http1(EventLoopGroup group, int port, int connections, String path) throws InterruptedException {
         List<H1Conn> conns = new ArrayList<>();
         for (int i = 0; i < connections; i++) {
             H1Conn c = new H1Conn(path, port);
-            Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
+            c.bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
                     .option(ChannelOption.TCP_NODELAY, true)
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
@@ -69,7 +79,8 @@ final class HttpCallers {
                             ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(1 << 24), c);
                         }
                     });
-            c.channel = b.connect("127.0.0.1", port).sync().channel();
+            c.channel = c.bootstrap.connect("127.0.0.1", port).sync().channel();
+            c.usable = true;
             conns.add(c);
         }
         AtomicInteger next = new AtomicInteger();
@@ -77,36 +88,80 @@ final class HttpCallers {
             @Override
             public void call(Done done) {
                 H1Conn c = conns.get(Math.floorMod(next.getAndIncrement(), conns.size()));
-                c.channel.eventLoop().execute(() -> c.enqueue(done));
+                c.loop.execute(() -> c.enqueue(done));
+            }
+
+            @Override
+            public long reconnects() {
+                return conns.stream().mapToLong(c -> c.reconnects).sum();
             }
 
             @Override
             public void close() {
+                conns.forEach(c -> c.loop.execute(() -> c.closed = true));
                 conns.forEach(c -> c.channel.close().syncUninterruptibly());
             }
         };
     }
 
+    /** One keep-alive connection; every field is touched on its event loop only (it stays on one across reconnects). */
+    @ChannelHandler.Sharable
     private static final class H1Conn extends SimpleChannelInboundHandler<FullHttpResponse> {
         private final String path;
         private final String host;
+        private final int port;
         private final ArrayDeque<AsyncCaller.Done> queue = new ArrayDeque<>();
         private AsyncCaller.Done current;
+        Bootstrap bootstrap;
         Channel channel;
+        EventLoop loop;
+        /** Open and not told to close: requests may go out on it. */
+        boolean usable;
+        boolean connecting;
+        boolean closed;
+        volatile long reconnects;
 
         H1Conn(String path, int port) {
             this.path = path;
+            this.port = port;
             this.host = "127.0.0.1:" + port;
         }
 
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            loop = ctx.channel().eventLoop();
+        }
+
         void enqueue(AsyncCaller.Done d) {
-            if (!channel.isActive()) {
-                d.failed(new IllegalStateException("connection closed"));
-            } else if (current == null) {
+            if (usable && current == null) {
                 send(d);
-            } else {
-                queue.add(d);
+                return;
             }
+            queue.add(d);
+            if (!usable) {
+                reconnect();
+            }
+        }
+
+        private void reconnect() {
+            if (connecting || closed) {
+                return;
+            }
+            connecting = true;
+            reconnects++;
+            bootstrap.clone(loop).connect("127.0.0.1", port).addListener((ChannelFutureListener) f -> {
+                connecting = false;
+                if (!f.isSuccess()) {
+                    failAll(f.cause());
+                    return;
+                }
+                channel = f.channel();
+                usable = true;
+                AsyncCaller.Done n = queue.poll();
+                if (n != null) {
+                    send(n);
+                }
+            });
         }
 
         private void send(AsyncCaller.Done d) {
@@ -120,6 +175,9 @@ final class HttpCallers {
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse msg) {
             AsyncCaller.Done d = current;
             current = null;
+            if (!HttpUtil.isKeepAlive(msg)) {
+                usable = false; // the server closes after this response: the next request needs a new connection
+            }
             if (d != null) {
                 if (msg.status().code() == 200) {
                     d.ok();
@@ -127,19 +185,32 @@ final class HttpCallers {
                     d.failed(new IllegalStateException("HTTP " + msg.status()));
                 }
             }
-            AsyncCaller.Done n = queue.poll();
-            if (n != null) {
-                send(n);
+            if (queue.isEmpty()) {
+                return;
+            }
+            if (usable) {
+                send(queue.poll());
+            } else {
+                reconnect();
             }
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            Exception e = new IllegalStateException("connection closed");
+            if (ctx.channel() != channel) {
+                return; // an earlier connection of this slot
+            }
+            usable = false;
             if (current != null) {
-                current.failed(e);
+                current.failed(new IllegalStateException("connection closed with a request in flight"));
                 current = null;
             }
+            if (!queue.isEmpty()) {
+                reconnect();
+            }
+        }
+
+        private void failAll(Throwable e) {
             for (AsyncCaller.Done d; (d = queue.poll()) != null; ) {
                 d.failed(e);
             }
@@ -151,26 +222,31 @@ final class HttpCallers {
         }
     }
 
-    /** h2c prior knowledge: GET {@code path}, or with {@code grpcBody} a gRPC unary POST carrying that message. */
+    /**
+     * h2c prior knowledge: GET {@code path}, or with {@code grpcBody} a gRPC unary POST carrying that message. A
+     * connection that got GOAWAY (or closed) takes no new stream: the next call opens a new connection, as h2 clients do.
+     */
     static AsyncCaller http2(EventLoopGroup group, int port, int connections, String path, byte[] grpcBody)
             throws InterruptedException {
-        List<Channel> parents = new ArrayList<>();
+        Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient()
+                                .initialSettings(Http2Settings.defaultSettings().initialWindowSize(WINDOW)
+                                        .pushEnabled(false))
+                                .build());
+                        ch.pipeline().addLast(new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+                        ch.pipeline().addLast(GoAwayWatch.INSTANCE);
+                    }
+                });
+        List<H2Slot> slots = new ArrayList<>();
         for (int i = 0; i < connections; i++) {
-            Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
-                    .option(ChannelOption.TCP_NODELAY, true)
-                    .handler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(Http2FrameCodecBuilder.forClient()
-                                    .initialSettings(Http2Settings.defaultSettings().initialWindowSize(WINDOW)
-                                            .pushEnabled(false))
-                                    .build());
-                            ch.pipeline().addLast(new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
-                        }
-                    });
-            Channel ch = b.connect("127.0.0.1", port).sync().channel();
-            ch.writeAndFlush(new DefaultHttp2WindowUpdateFrame(WINDOW));
-            parents.add(ch);
+            H2Slot slot = new H2Slot(b, port);
+            slot.channel = b.connect("127.0.0.1", port).sync().channel();
+            slot.channel.writeAndFlush(new DefaultHttp2WindowUpdateFrame(WINDOW));
+            slots.add(slot);
         }
         String authority = "127.0.0.1:" + port;
         ByteBuf body = grpcBody == null ? null : Unpooled.unreleasableBuffer(grpcFrame(grpcBody));
@@ -178,7 +254,22 @@ final class HttpCallers {
         return new AsyncCaller() {
             @Override
             public void call(Done done) {
-                Channel parent = parents.get(Math.floorMod(next.getAndIncrement(), parents.size()));
+                H2Slot slot = slots.get(Math.floorMod(next.getAndIncrement(), slots.size()));
+                Channel parent = slot.channel;
+                if (parent.isActive() && !GoAwayWatch.goneAway(parent)) {
+                    open(parent, done);
+                } else {
+                    slot.fresh().addListener((ChannelFutureListener) f -> {
+                        if (f.isSuccess()) {
+                            open(f.channel(), done);
+                        } else {
+                            done.failed(f.cause());
+                        }
+                    });
+                }
+            }
+
+            private void open(Channel parent, Done done) {
                 new Http2StreamChannelBootstrap(parent).handler(new H2Stream(done, body != null)).open()
                         .addListener(f -> {
                             if (!f.isSuccess()) {
@@ -198,10 +289,79 @@ final class HttpCallers {
             }
 
             @Override
+            public long reconnects() {
+                return slots.stream().mapToLong(s -> s.reconnects).sum();
+            }
+
+            @Override
             public void close() {
-                parents.forEach(c -> c.close().syncUninterruptibly());
+                slots.forEach(s -> s.channel.close().syncUninterruptibly());
             }
         };
+    }
+
+    /** One h2 connection of a caller, replaced by a new one after GOAWAY or close. */
+    private static final class H2Slot {
+        private final Bootstrap bootstrap;
+        private final int port;
+        volatile Channel channel;
+        private ChannelFuture pending;
+        volatile long reconnects;
+
+        H2Slot(Bootstrap bootstrap, int port) {
+            this.bootstrap = bootstrap;
+            this.port = port;
+        }
+
+        /** The connection being opened to replace the current one (one at a time, shared by the calls waiting). */
+        synchronized ChannelFuture fresh() {
+            Channel c = channel;
+            if (c.isActive() && !GoAwayWatch.goneAway(c)) {
+                return c.newSucceededFuture();
+            }
+            if (pending == null) {
+                reconnects++;
+                ChannelFuture f = bootstrap.connect("127.0.0.1", port);
+                pending = f;
+                f.addListener((ChannelFutureListener) done -> {
+                    synchronized (H2Slot.this) {
+                        if (done.isSuccess()) {
+                            done.channel().writeAndFlush(new DefaultHttp2WindowUpdateFrame(WINDOW));
+                            channel = done.channel();
+                        }
+                        pending = null;
+                    }
+                });
+            }
+            return pending;
+        }
+    }
+
+    /** Marks a connection that got GOAWAY: it finishes its streams but takes no new one. */
+    @ChannelHandler.Sharable
+    private static final class GoAwayWatch extends ChannelInboundHandlerAdapter {
+        static final GoAwayWatch INSTANCE = new GoAwayWatch();
+        private static final AttributeKey<Boolean> GONE = AttributeKey.valueOf("bench.h2.goaway");
+
+        static boolean goneAway(Channel c) {
+            return c.hasAttr(GONE);
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof Http2GoAwayFrame) {
+                ctx.channel().attr(GONE).set(Boolean.TRUE);
+            }
+            ReferenceCountUtil.release(msg);
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof Http2GoAwayFrame) {
+                ctx.channel().attr(GONE).set(Boolean.TRUE);
+            }
+            ReferenceCountUtil.release(evt);
+        }
     }
 
     static ByteBuf grpcFrame(byte[] message) {

@@ -23,6 +23,7 @@ final class SidecarProcess implements AutoCloseable {
     private static final List<String> JVM_FLAGS = List.of("-Xms64m", "-Xmx256m", "-XX:+UseSerialGC",
             "-XX:MaxDirectMemorySize=256m", "-XX:MaxMetaspaceSize=128m", "-XX:ReservedCodeCacheSize=64m", "-Xss512k",
             "-Dio.netty.jfr.enabled=false");
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
     private final Process process;
@@ -54,6 +55,15 @@ final class SidecarProcess implements AutoCloseable {
     /** {@code extraJvmOpts} go to the launcher's REMORA_EXTRA_OPTS (or after the class-path variant's flags). */
     static SidecarProcess start(Path remoraHome, Path config, Path workDir, int adminPort, String extraJvmOpts)
             throws Exception {
+        return start(remoraHome, config, workDir, adminPort, extraJvmOpts, false);
+    }
+
+    /**
+     * With {@code upgrade}, the new process takes over from the one serving the same admin port ({@code --upgrade});
+     * it is ready once the admin port's /ready answers 200 from this process (the old one answers until takeover).
+     */
+    static SidecarProcess start(Path remoraHome, Path config, Path workDir, int adminPort, String extraJvmOpts,
+                                boolean upgrade) throws Exception {
         List<String> cmd = new ArrayList<>(Pinning.proxyPrefix());
         if (remoraHome != null) {
             Path launcher = remoraHome.resolve("bin/remora").toAbsolutePath();
@@ -74,7 +84,10 @@ final class SidecarProcess implements AutoCloseable {
         }
         cmd.add("--config");
         cmd.add(config.toAbsolutePath().toString());
-        Path out = workDir.resolve("sidecar.out");
+        if (upgrade) {
+            cmd.add("--upgrade");
+        }
+        Path out = workDir.resolve("sidecar-" + System.nanoTime() + ".out");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());
         if (!extraJvmOpts.isBlank()) {
             pb.environment().merge("REMORA_EXTRA_OPTS", extraJvmOpts, (a, b) -> a + " " + b);
@@ -102,7 +115,8 @@ final class SidecarProcess implements AutoCloseable {
                 throw new IllegalStateException("sidecar exited with status " + process.exitValue() + ":\n" + tail());
             }
             try {
-                if (http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                if (http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200
+                        && servesAdmin(http, adminPort)) {
                     readyNanos = System.nanoTime();
                     return;
                 }
@@ -114,8 +128,30 @@ final class SidecarProcess implements AutoCloseable {
         throw new IllegalStateException("sidecar not ready after " + START_TIMEOUT.toSeconds() + " s:\n" + tail());
     }
 
+    /** True if this process (not an old one sharing the port during an upgrade) answers the admin port. */
+    private boolean servesAdmin(HttpClient http, int adminPort) throws Exception {
+        HttpRequest states = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/api/v1/states"))
+                .timeout(Duration.ofSeconds(2)).build();
+        String body = http.send(states, HttpResponse.BodyHandlers.ofString()).body();
+        return JSON.readTree(body).path("pid").asLong() == process.pid();
+    }
+
     long pid() {
         return process.pid();
+    }
+
+    /** Waits for the process to exit by itself (the old side of an upgrade); its exit code, or -1 on timeout. */
+    int awaitExit(long timeoutMillis) throws InterruptedException {
+        return process.waitFor(timeoutMillis, TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    /** The last lines of the process's console output. */
+    String outputTail() {
+        return tail();
     }
 
     /** {@code VmRSS} and {@code VmHWM} (peak) in kB from /proc, or -1 where there is no /proc. */
