@@ -29,8 +29,15 @@ final class DubboBody {
     static int readAttachments(ByteBuf buf, int argsOffset, int end, Hessian2Cursor.EntryVisitor visitor)
             throws HessianFormatException {
         Hessian2Cursor c = new Hessian2Cursor(buf, argsOffset, end);
+        int descAt = c.position();
         String desc = c.readString();
-        int args = Hessian2Cursor.countArguments(desc == null ? "" : desc);
+        int args;
+        try {
+            args = Hessian2Cursor.countArguments(desc == null ? "" : desc);
+        } catch (HessianFormatException e) {
+            // every other body problem names its offset; the limits.log line and the NO_ROUTE text carry it
+            throw new HessianFormatException(e.getMessage() + " at body offset " + descAt);
+        }
         for (int i = 0; i < args; i++) {
             c.skipValue();
         }
